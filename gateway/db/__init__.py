@@ -1,0 +1,1 @@
+"""SQLAlchemy tables and engine set-up for the store."""

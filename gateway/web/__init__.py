@@ -1,0 +1,1 @@
+"""The aiohttp application: operator console, admin pages, REST API."""

@@ -1,0 +1,24 @@
+"""Typed application keys: everything the aiohttp app holds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gateway.clock import Clock
+from gateway.config import Settings
+from gateway.operator_service import OperatorService
+from gateway.protocols import EventBus
+
+if TYPE_CHECKING:
+    import jinja2
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)
+BUS = web.AppKey("bus", EventBus)
+SESSIONS = web.AppKey("db_sessions", async_sessionmaker[AsyncSession])
+OPERATORS = web.AppKey("operators", OperatorService)
+JINJA = web.AppKey("jinja", "jinja2.Environment")
+SECRET = web.AppKey("secret_key", bytes)
