@@ -157,9 +157,7 @@ def _apply(section_obj: Any, values: Mapping[str, Any], section: str) -> None:
         setattr(section_obj, key, _coerce(value, typ, f"{section}.{key}"))
 
 
-def load_settings(
-    path: str | Path | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Defaults, then the TOML file (if any), then ``GUICHET_*`` variables."""
     env = os.environ if environ is None else environ
     settings = Settings()

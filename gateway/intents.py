@@ -28,10 +28,16 @@ _PERSON_FR = r"(a |au |a un |a une |avec un |avec une |un |une |le |la |l |quelq
 _HUMAN = [
     re.compile(rf"\b(talk|speak|chat|connect me|put me through|transfer me)( with| to)? {_PERSON_EN}\b"),
     re.compile(rf"\b(i want|i need|i d like|let me talk to|can i have|give me|get me) {_PERSON_EN}\b"),
-    re.compile(r"^(human|agent|operator|person|representative|real person|live agent|human please|agent please)( please)?$"),
-    re.compile(rf"\b(parler|discuter|echanger|etre mis en relation|mettre en relation|joindre|contacter)( avec| a)? {_PERSON_FR}\b"),
+    re.compile(
+        r"^(human|agent|operator|person|representative|real person|live agent|human please|agent please)( please)?$"
+    ),
+    re.compile(
+        rf"\b(parler|discuter|echanger|etre mis en relation|mettre en relation|joindre|contacter)( avec| a)? {_PERSON_FR}\b"
+    ),
     re.compile(rf"\b(je veux|je voudrais|j aimerais|je souhaite|passez moi|donnez moi) {_PERSON_FR}\b"),
-    re.compile(r"^(humain|un humain|conseiller|un conseiller|agent|operateur|une personne)( s il vous plait| svp| stp)?$"),
+    re.compile(
+        r"^(humain|un humain|conseiller|un conseiller|agent|operateur|une personne)( s il vous plait| svp| stp)?$"
+    ),
     re.compile(r"\b(no|non) (talk|speak|parler)\b"),
 ]
 

@@ -18,7 +18,8 @@ from gateway.views import ConversationView, MessageView, TicketView, UserView
 
 class OperatorService(Protocol):
     async def list_tickets(
-        self, statuses: Sequence[TicketStatus] = (TicketStatus.NEW, TicketStatus.OPEN),
+        self,
+        statuses: Sequence[TicketStatus] = (TicketStatus.NEW, TicketStatus.OPEN),
         queue: str | None = None,
     ) -> list[TicketView]: ...
 

@@ -7,7 +7,7 @@ from gateway.models import QuickReply
 _TEXT: dict[str, dict[str, str]] = {
     "greeting": {
         "en": "Hello! Ask me your question and I'll look for the answer, "
-        "or say \"talk to a person\" at any time.",
+        'or say "talk to a person" at any time.',
         "fr": "Bonjour ! Posez-moi votre question, je cherche la réponse. "
         "Vous pouvez aussi écrire « parler à un conseiller » à tout moment.",
     },
@@ -42,12 +42,11 @@ _TEXT: dict[str, dict[str, str]] = {
         "fr": "Votre message a été ajouté au ticket {number}. Un conseiller vous répondra ici.",
     },
     "resolved": {
-        "en": "Your ticket {number} has been marked as resolved. "
-        "If you need anything else, just write here.",
+        "en": "Your ticket {number} has been marked as resolved. If you need anything else, just write here.",
         "fr": "Votre ticket {number} est résolu. Pour toute autre question, écrivez-nous ici.",
     },
     "handback": {
-        "en": "You're back with the assistant. Ask me anything, or say \"talk to a person\".",
+        "en": 'You\'re back with the assistant. Ask me anything, or say "talk to a person".',
         "fr": "Vous êtes de nouveau avec l'assistant. Posez votre question, ou écrivez "
         "« parler à un conseiller ».",
     },

@@ -13,7 +13,7 @@ from gateway.operator_service import OperatorService
 from gateway.protocols import EventBus
 
 if TYPE_CHECKING:
-    import jinja2
+    pass
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)

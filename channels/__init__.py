@@ -1,0 +1,13 @@
+"""Channel adapters.  Each channel is one module or package exposing
+``create_channel(ctx: gateway.channel_context.ChannelContext) -> Channel``.
+
+Channels are registered by name (Rasa style); the core loads them by import
+path, so it never imports a channel (or its SDK) itself.
+"""
+
+REGISTRY: dict[str, str] = {
+    "webchat": "channels.webchat:create_channel",
+    "fake": "channels.fake:create_channel",
+}
+
+__all__ = ["REGISTRY"]

@@ -1,0 +1,223 @@
+"""Console and API security: session authentication, CSRF, security headers.
+
+Every route under ``/console`` and ``/api`` needs a valid session cookie, except
+the login page and the console's static files.  Anonymous visitors of an HTML page
+are redirected to the login form; API and WebSocket clients get ``401`` JSON.
+Every state-changing request must carry the session's CSRF token, in the
+``X-CSRF-Token`` header or (HTML forms) the ``csrf_token`` field.  The login form
+itself is protected by a signed double-submit cookie.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import nh3
+from aiohttp import hdrs, web
+
+from gateway.auth import load_session
+from gateway.web.keys import CLOCK, SECRET, SESSIONS, SETTINGS
+
+SESSION_COOKIE = "guichet_session"
+PRELOGIN_COOKIE = "guichet_prelogin"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+LOGIN_PATH = "/console/login"
+STATIC_PREFIX = "/console/static/"
+PUBLIC_PATHS = frozenset({LOGIN_PATH})
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "frame-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ]
+)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+# ----------------------------------------------------------------- helpers
+
+
+def is_protected(path: str) -> bool:
+    return path in ("/console", "/api") or path.startswith(("/console/", "/api/"))
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(STATIC_PREFIX)
+
+
+def wants_json(request: web.Request) -> bool:
+    """API calls and WebSocket upgrades get JSON errors; pages get redirects."""
+    path = request.path
+    if path == "/api" or path.startswith("/api/"):
+        return True
+    return request.headers.get(hdrs.UPGRADE, "").lower() == "websocket"
+
+
+def json_dumps(data: Any) -> str:
+    """JSON that is also safe if a browser ever sniffs it as HTML."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=json_dumps)
+
+
+def json_error(status: int, code: str, message: str) -> web.Response:
+    return json_response({"error": code, "message": message}, status=status)
+
+
+def safe_next(value: str | None, default: str = "/console") -> str:
+    """``value`` if it is a local path on this site (no scheme, no host), else ``default``."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return default
+    if any(ord(ch) < 32 or ch == "\\" for ch in value):
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or parts.path.startswith(LOGIN_PATH):
+        return default
+    return value
+
+
+def login_redirect(request: web.Request) -> web.HTTPFound:
+    return web.HTTPFound(f"{LOGIN_PATH}?next={quote(request.path_qs, safe='')}")
+
+
+def sanitize_html(html: str) -> str:
+    """Email HTML made safe to show in a sandboxed frame: no script, no handlers,
+    no forms or frames; links open without referrer or opener."""
+    return nh3.clean(html, link_rel="noopener noreferrer nofollow")
+
+
+def set_session_cookie(response: web.StreamResponse, request: web.Request, value: str) -> None:
+    console = request.app[SETTINGS].console
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=int(console.session_hours * 3600),
+        path="/",
+        httponly=True,
+        secure=console.cookie_secure,
+        samesite="Strict",
+    )
+
+
+def clear_session_cookie(response: web.StreamResponse) -> None:
+    response.del_cookie(SESSION_COOKIE, path="/")
+
+
+# ---------------------------------------------------- pre-login CSRF token
+
+
+def _sign(secret: bytes, nonce: str) -> str:
+    return hmac.new(secret, f"prelogin:{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def issue_prelogin_token(request: web.Request, response: web.StreamResponse) -> str:
+    """The login form's CSRF token; its signed twin goes into a cookie.  An existing
+    valid cookie is reused, so two open login tabs both work."""
+    secret = request.app[SECRET]
+    nonce = _prelogin_nonce(secret, request.cookies.get(PRELOGIN_COOKIE, ""))
+    if nonce is None:
+        nonce = secrets.token_urlsafe(24)
+    response.set_cookie(
+        PRELOGIN_COOKIE,
+        f"{nonce}.{_sign(secret, nonce)}",
+        max_age=3600,
+        path=LOGIN_PATH,
+        httponly=True,
+        secure=request.app[SETTINGS].console.cookie_secure,
+        samesite="Strict",
+    )
+    return nonce
+
+
+def _prelogin_nonce(secret: bytes, cookie: str) -> str | None:
+    nonce, _, signature = cookie.partition(".")
+    if not nonce or not hmac.compare_digest(signature, _sign(secret, nonce)):
+        return None
+    return nonce
+
+
+def check_prelogin_token(request: web.Request, form_token: str) -> bool:
+    nonce = _prelogin_nonce(request.app[SECRET], request.cookies.get(PRELOGIN_COOKIE, ""))
+    return nonce is not None and hmac.compare_digest(nonce, form_token)
+
+
+# -------------------------------------------------------------- middleware
+
+
+async def _submitted_csrf(request: web.Request) -> str:
+    token = request.headers.get(CSRF_HEADER)
+    if token:
+        return token
+    if request.content_type in FORM_TYPES:
+        form = await request.post()  # cached: the handler can read it again
+        value = form.get(CSRF_FIELD)
+        if isinstance(value, str):
+            return value
+    return ""
+
+
+@web.middleware
+async def console_auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    path = request.path
+    if not is_protected(path):
+        return await handler(request)
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    loaded = await load_session(request.app[SESSIONS], cookie, request.app[CLOCK]) if cookie else None
+    if loaded is not None:
+        request["user"], request["csrf"] = loaded
+    if is_public(path):
+        return await handler(request)
+    if loaded is None:
+        if wants_json(request):
+            response = json_error(401, "unauthorized", "Log in to use the console.")
+            if cookie:
+                clear_session_cookie(response)
+            return response
+        raise login_redirect(request)
+    if request.method in UNSAFE_METHODS:
+        submitted = await _submitted_csrf(request)
+        if not submitted or not hmac.compare_digest(submitted, request["csrf"]):
+            if wants_json(request):
+                return json_error(403, "csrf", "Missing or wrong CSRF token; reload the page.")
+            raise web.HTTPForbidden(text="Missing or wrong CSRF token; reload the page.")
+    return await handler(request)
+
+
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: headers on every response, including errors and static
+    files.  The CSP and frame ban apply to the console and API only (other pages,
+    such as the web-chat demo, set their own)."""
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if is_protected(request.path):
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        headers["X-Frame-Options"] = "DENY"
+        if not request.path.startswith(STATIC_PREFIX):
+            headers.setdefault("Cache-Control", "no-store")  # pages hold personal data
+
+
+def setup_security(app: web.Application) -> None:
+    app.middlewares.append(console_auth_middleware)
+    app.on_response_prepare.append(add_security_headers)
