@@ -38,6 +38,7 @@ _HUMAN = [
     re.compile(
         r"^(humain|un humain|conseiller|un conseiller|agent|operateur|une personne)( s il vous plait| svp| stp)?$"
     ),
+    re.compile(rf"\ben relation avec {_PERSON_FR}\b"),
     re.compile(r"\b(no|non) (talk|speak|parler)\b"),
 ]
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -12,13 +11,10 @@ from gateway.config import Settings
 from gateway.operator_service import OperatorService
 from gateway.protocols import EventBus
 
-if TYPE_CHECKING:
-    pass
-
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
 BUS = web.AppKey("bus", EventBus)
 SESSIONS = web.AppKey("db_sessions", async_sessionmaker[AsyncSession])
 OPERATORS = web.AppKey("operators", OperatorService)
-JINJA = web.AppKey("jinja", "jinja2.Environment")
+JINJA = web.AppKey("jinja", jinja2.Environment)
 SECRET = web.AppKey("secret_key", bytes)

@@ -1,0 +1,168 @@
+"""The composition root: builds the aiohttp application from settings.
+
+Every long-lived service is a ``cleanup_ctx`` entry, started in order and torn
+down in reverse: database → retriever and index reloader → channels → job
+workers.  Channels are loaded by name from ``channels.REGISTRY`` (import paths),
+so the core never imports a channel module or SDK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+
+from aiohttp import web
+
+from gateway.bus import InProcessEventBus
+from gateway.channel_context import ChannelContext
+from gateway.clock import Clock, SystemClock
+from gateway.config import Settings
+from gateway.db.engine import make_engine, make_session_factory
+from gateway.db.migrate import upgrade_async
+from gateway.jobs import JobRunner
+from gateway.operators import SqlOperatorService
+from gateway.outbox import Outbox
+from gateway.protocols import Channel, Retriever
+from gateway.router import Router
+from gateway.secret import load_secret
+from gateway.store import SqlStore
+from gateway.web import keys
+from gateway.web.health import setup_health
+
+log = logging.getLogger(__name__)
+
+STORE = web.AppKey("store", SqlStore)
+RUNNER = web.AppKey("job_runner", JobRunner)
+RETRIEVER = web.AppKey("retriever", Retriever)
+CHANNELS = web.AppKey("channels", dict[str, Channel])
+
+DEFAULT_CHANNELS = ("webchat",)
+
+
+def load_channel_factory(name: str) -> object:
+    from channels import REGISTRY  # the registry holds import paths only
+
+    try:
+        target = REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown channel {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def build_retriever(settings: Settings) -> Retriever:
+    from kb_index.embedder import make_embedder
+    from kb_index.retriever import KBRetriever
+
+    embedder = make_embedder(settings.kb.embedder, settings.kb.model, settings.kb.threads)
+    return KBRetriever(settings.index_path, embedder)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    retriever: Retriever | None = None,
+    channel_names: Sequence[str] = DEFAULT_CHANNELS,
+    extra_channels: Iterable[Channel] = (),
+) -> web.Application:
+    clock = clock or SystemClock()
+    app = web.Application(client_max_size=1024**2)
+    bus = InProcessEventBus()
+    engine = make_engine(settings.database_url, echo=settings.database.echo)
+    sessions = make_session_factory(engine)
+    runner_box: list[JobRunner] = []
+    store = SqlStore(sessions, clock, settings, bus, on_jobs=lambda: runner_box[0].wake())
+    secret = load_secret(settings)
+
+    app[keys.SETTINGS] = settings
+    app[keys.CLOCK] = clock
+    app[keys.BUS] = bus
+    app[keys.SESSIONS] = sessions
+    app[keys.SECRET] = secret
+    app[STORE] = store
+    app[keys.OPERATORS] = SqlOperatorService(store)
+
+    ctx = ChannelContext(settings=settings, clock=clock, bus=bus, secret_key=secret, history=store.history)
+    channels: dict[str, Channel] = {}
+    for name in channel_names:
+        factory = load_channel_factory(name)
+        channel = factory(ctx)  # type: ignore[operator]
+        channels[channel.name] = channel
+    for channel in extra_channels:
+        channels[channel.name] = channel
+    for channel in channels.values():
+        setup_routes = getattr(channel, "setup_routes", None)
+        if setup_routes is not None:
+            setup_routes(app)
+    app[CHANNELS] = channels
+
+    the_retriever = retriever if retriever is not None else build_retriever(settings)
+    app[RETRIEVER] = the_retriever
+    router = Router(store, the_retriever, settings)
+    outbox = Outbox(store, channels)
+    runner = JobRunner(store, {"route": router.handle, "send": outbox.handle}, settings.jobs)
+    runner_box.append(runner)
+    app[RUNNER] = runner
+
+    from gateway.web.console import make_jinja_env, setup_console
+
+    app[keys.JINJA] = make_jinja_env()
+    setup_console(app)
+    setup_health(app)
+
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        await upgrade_async(settings.database_url)
+        yield
+        await engine.dispose()
+
+    async def index_reloader(app: web.Application) -> AsyncIterator[None]:
+        reload = getattr(the_retriever, "reload_if_changed", None)
+        task: asyncio.Task[None] | None = None
+        if reload is not None:
+            await reload()
+
+            async def loop() -> None:
+                while True:
+                    await asyncio.sleep(settings.kb.reload_interval)
+                    try:
+                        if await reload():
+                            log.info("knowledge-base index switched to a new version")
+                    except Exception:
+                        log.exception("index reload failed; still serving the previous version")
+
+            task = asyncio.create_task(loop(), name="index-reloader")
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def channel_services(app: web.Application) -> AsyncIterator[None]:
+        started: list[Channel] = []
+        try:
+            for channel in channels.values():
+                await channel.start(store.accept_inbound)
+                started.append(channel)
+            yield
+        finally:
+            for channel in reversed(started):
+                try:
+                    await channel.stop()
+                except Exception:
+                    log.exception("stopping channel %s failed", channel.name)
+
+    async def job_workers(app: web.Application) -> AsyncIterator[None]:
+        await runner.start()
+        yield
+        await runner.stop()
+
+    async def close_bus(app: web.Application) -> None:
+        await bus.close()
+
+    app.cleanup_ctx.extend([database, index_reloader, channel_services, job_workers])
+    app.on_shutdown.append(close_bus)
+    return app
