@@ -21,6 +21,7 @@ from gateway.errors import NotFoundError
 from gateway.models import TicketStatus
 from gateway.views import ConversationView, MessageView, TicketView, UserView
 from gateway.web import console_api, console_ws
+from gateway.web.console_api import message_dict
 from gateway.web.keys import CLOCK, JINJA, OPERATORS, SESSIONS, SETTINGS
 from gateway.web.security import (
     LOGIN_PATH,
@@ -30,9 +31,10 @@ from gateway.web.security import (
     LoginThrottle,
     check_prelogin_token,
     clear_session_cookie,
-    issue_prelogin_token,
+    prelogin_token,
+    redirect,
     safe_next,
-    sanitize_html,
+    set_prelogin_cookie,
     set_session_cookie,
     setup_security,
 )
@@ -80,8 +82,7 @@ def author_label(message: MessageView, conversation: ConversationView) -> str:
 
 
 def message_item(message: MessageView, conversation: ConversationView) -> dict[str, Any]:
-    data = message.to_operator()
-    data["html"] = sanitize_html(message.html) if message.html else None
+    data = message_dict(message)
     data["label"] = author_label(message, conversation)
     data["time"] = message.created_at.strftime("%Y-%m-%d %H:%M")
     return data
@@ -98,17 +99,17 @@ def _user_context(request: web.Request) -> dict[str, Any]:
 async def login_page(request: web.Request) -> web.StreamResponse:
     target = safe_next(request.query.get("next"))
     if "user" in request:
-        raise web.HTTPFound(target)
+        return redirect(target)
     return _login_form(request, target, error="", status=200)
 
 
 def _login_form(request: web.Request, target: str, *, error: str, status: int) -> web.Response:
-    response = render(request, "login.html", {"next": target, "error": error}, status=status)
-    token = issue_prelogin_token(request, response)
-    # The token must be in the page, which is already rendered: render again with it.
-    response.text = request.app[JINJA].get_template("login.html").render(
-        next=target, error=error, csrf=token, username=request.get("login_name", "")
-    )
+    token, cookie = prelogin_token(request)
+    context = {
+        "next": target, "error": error, "csrf": token, "username": request.get("login_name", "")
+    }
+    response = render(request, "login.html", context, status=status)
+    set_prelogin_cookie(response, request, cookie)
     return response
 
 
@@ -143,17 +144,17 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         await delete_session(request.app[SESSIONS], old)
     hours = request.app[SETTINGS].console.session_hours
     cookie, _csrf = await create_session(request.app[SESSIONS], user.id, request.app[CLOCK], hours)
-    response = web.HTTPFound(target)
+    response = redirect(target)
     set_session_cookie(response, request, cookie)
     response.del_cookie(PRELOGIN_COOKIE, path=LOGIN_PATH)
-    raise response
+    return response
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
     await delete_session(request.app[SESSIONS], request.cookies.get(SESSION_COOKIE, ""))
-    response = web.HTTPFound(LOGIN_PATH)
+    response = redirect(LOGIN_PATH)
     clear_session_cookie(response)
-    raise response
+    return response
 
 
 async def _queue(request: web.Request) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -97,8 +98,13 @@ def safe_next(value: str | None, default: str = "/console") -> str:
     return value
 
 
-def login_redirect(request: web.Request) -> web.HTTPFound:
-    return web.HTTPFound(f"{LOGIN_PATH}?next={quote(request.path_qs, safe='')}")
+def redirect(location: str) -> web.Response:
+    """A 302 response (returned, not raised, so cookies can be set on it)."""
+    return web.Response(status=302, headers={hdrs.LOCATION: location})
+
+
+def login_redirect(request: web.Request) -> web.Response:
+    return redirect(f"{LOGIN_PATH}?next={quote(request.path_qs, safe='')}")
 
 
 def sanitize_html(html: str) -> str:
@@ -131,23 +137,28 @@ def _sign(secret: bytes, nonce: str) -> str:
     return hmac.new(secret, f"prelogin:{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
-def issue_prelogin_token(request: web.Request, response: web.StreamResponse) -> str:
-    """The login form's CSRF token; its signed twin goes into a cookie.  An existing
-    valid cookie is reused, so two open login tabs both work."""
+def prelogin_token(request: web.Request) -> tuple[str, str]:
+    """``(form_token, cookie_value)`` for the login form.  An existing valid cookie is
+    reused, so two open login tabs both work."""
     secret = request.app[SECRET]
     nonce = _prelogin_nonce(secret, request.cookies.get(PRELOGIN_COOKIE, ""))
     if nonce is None:
         nonce = secrets.token_urlsafe(24)
+    return nonce, f"{nonce}.{_sign(secret, nonce)}"
+
+
+def set_prelogin_cookie(
+    response: web.StreamResponse, request: web.Request, cookie_value: str
+) -> None:
     response.set_cookie(
         PRELOGIN_COOKIE,
-        f"{nonce}.{_sign(secret, nonce)}",
+        cookie_value,
         max_age=3600,
         path=LOGIN_PATH,
         httponly=True,
         secure=request.app[SETTINGS].console.cookie_secure,
         samesite="Strict",
     )
-    return nonce
 
 
 def _prelogin_nonce(secret: bytes, cookie: str) -> str | None:
@@ -194,7 +205,7 @@ async def console_auth_middleware(request: web.Request, handler: Handler) -> web
             if cookie:
                 clear_session_cookie(response)
             return response
-        raise login_redirect(request)
+        return login_redirect(request)
     if request.method in UNSAFE_METHODS:
         submitted = await _submitted_csrf(request)
         if not submitted or not hmac.compare_digest(submitted, request["csrf"]):
@@ -216,6 +227,50 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
         headers["X-Frame-Options"] = "DENY"
         if not request.path.startswith(STATIC_PREFIX):
             headers.setdefault("Cache-Control", "no-store")  # pages hold personal data
+
+
+class LoginThrottle:
+    """Slows password guessing: after ``limit`` failures for one user name from one
+    address, or ``per_address`` failures from one address, within ``window``
+    seconds, further attempts wait.  Keyed by address too, so a stranger cannot
+    lock a colleague out.  In memory: one process's view, enough to make online
+    guessing impractical."""
+
+    def __init__(self, limit: int = 5, window: float = 900.0, per_address: int = 20) -> None:
+        self.limit, self.window, self.per_address = limit, window, per_address
+        self._failures: dict[str, list[datetime]] = {}
+
+    def _recent(self, key: str, now: datetime) -> list[datetime]:
+        cutoff = now - timedelta(seconds=self.window)
+        kept = [t for t in self._failures.get(key, []) if t > cutoff]
+        if kept:
+            self._failures[key] = kept
+        else:
+            self._failures.pop(key, None)
+        return kept
+
+    def retry_after(self, name: str, remote: str, now: datetime) -> float:
+        """Seconds to wait before the next attempt; 0 if allowed now."""
+        wait = 0.0
+        for key, limit in ((self._user_key(name, remote), self.limit), (f"a:{remote}", self.per_address)):
+            recent = self._recent(key, now)
+            if len(recent) >= limit:
+                wait = max(wait, (recent[-limit] - now).total_seconds() + self.window)
+        return wait
+
+    def failed(self, name: str, remote: str, now: datetime) -> None:
+        for key in (self._user_key(name, remote), f"a:{remote}"):
+            self._failures.setdefault(key, []).append(now)
+        if len(self._failures) > 10_000:  # bound memory under a spray of names
+            for key in list(self._failures):
+                self._recent(key, now)
+
+    def succeeded(self, name: str, remote: str) -> None:
+        self._failures.pop(self._user_key(name, remote), None)
+
+    @staticmethod
+    def _user_key(name: str, remote: str) -> str:
+        return f"u:{name.strip().lower()}:{remote}"
 
 
 def setup_security(app: web.Application) -> None:

@@ -1,0 +1,481 @@
+// Guichet operator console: live queue, conversation view and operator actions.
+//
+// Rule: everything that comes from the server goes into the page with
+// textContent or setAttribute, never innerHTML.  Email HTML, already sanitised
+// by the server, is only ever shown inside a sandboxed iframe (srcdoc).
+
+const $ = (selector) => document.querySelector(selector);
+const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content ?? "";
+
+const CSRF = meta("csrf-token");
+const ME = Number(meta("user-id"));
+const QUEUE_STATUSES = new Set(["new", "open"]);
+const TYPING_RESEND_MS = 3000;
+const TYPING_IDLE_MS = 4000;
+const TYPING_SHOW_MS = 8000;
+
+const state = {
+  tickets: new Map(), // id -> ticket dict, only new + open
+  activity: new Set(), // ticket ids with unseen messages
+  ticket: null, // the open ticket
+  conversation: null, // its conversation
+  messageIds: new Set(),
+  openSeq: 0,
+};
+
+class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+function loginUrl() {
+  return `/console/login?next=${encodeURIComponent(location.pathname)}`;
+}
+
+async function api(method, path, body) {
+  const headers = { Accept: "application/json" };
+  const options = { method, headers, credentials: "same-origin" };
+  if (method !== "GET") headers["X-CSRF-Token"] = CSRF;
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, options);
+  if (response.status === 401) {
+    location.assign(loginUrl());
+    throw new ApiError("Your session ended; please log in again.", 401);
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    throw new ApiError(data?.message || `The server answered ${response.status}.`, response.status);
+  }
+  return data;
+}
+
+function el(tag, attrs = {}, text) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null) continue;
+    if (name === "class") node.className = value;
+    else node.setAttribute(name, String(value));
+  }
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+const word = (value) => String(value ?? "").replace(/[^a-z0-9_-]/gi, "");
+
+function ageText(iso) {
+  const minutes = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 60000));
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 48 * 60) return `${Math.floor(minutes / 60)} h`;
+  return `${Math.floor(minutes / 1440)} d`;
+}
+
+function timeNode(iso) {
+  const date = new Date(iso);
+  const label = Number.isNaN(date.getTime()) ? "" : date.toLocaleString();
+  return el("time", { datetime: iso }, label);
+}
+
+// ------------------------------------------------------------------ errors
+
+function showError(message) {
+  const box = $("#action-error");
+  box.textContent = message;
+  box.hidden = false;
+}
+
+function hideError() {
+  $("#action-error").hidden = true;
+}
+
+// ------------------------------------------------------------------- queue
+
+function ticketRow(ticket) {
+  const classes = ["ticket-row", `status-${word(ticket.status)}`];
+  if (state.ticket && state.ticket.id === ticket.id) classes.push("selected");
+  if (state.activity.has(ticket.id)) classes.push("has-activity");
+  const row = el("tr", {
+    class: classes.join(" "),
+    "data-ticket-id": ticket.id,
+    "data-number": ticket.number,
+    "data-created": ticket.created_at,
+  });
+  const number = el("td", { class: "col-number" });
+  number.append(el("a", { href: `/console/tickets/${Number(ticket.id)}` }, ticket.number));
+  row.append(
+    number,
+    el("td", { class: "col-subject" }, ticket.subject),
+    el("td", { class: "col-customer" }, ticket.customer_name),
+    el("td", { class: "col-channel" }, ticket.channel),
+    el("td", { class: "col-queue" }, ticket.queue),
+    el("td", { class: "col-age" }, ageText(ticket.created_at)),
+    el("td", { class: "col-assignee" }, ticket.assignee_name || "—"),
+  );
+  return row;
+}
+
+function renderQueue() {
+  const tickets = [...state.tickets.values()].sort((a, b) =>
+    a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id - b.id,
+  );
+  $("#ticket-list").replaceChildren(...tickets.map(ticketRow));
+  $("#queue-count").textContent = String(tickets.length);
+  $("#queue-empty").hidden = tickets.length > 0;
+  const waiting = tickets.filter((t) => t.status === "new").length;
+  const base = state.ticket ? `${state.ticket.number} · Guichet` : "Queue · Guichet";
+  document.title = waiting ? `(${waiting}) ${base}` : base;
+}
+
+function updateAges() {
+  for (const row of document.querySelectorAll("#ticket-list .ticket-row")) {
+    const cell = row.querySelector(".col-age");
+    if (cell && row.dataset.created) cell.textContent = ageText(row.dataset.created);
+  }
+}
+
+function upsertTicket(ticket) {
+  if (QUEUE_STATUSES.has(ticket.status)) state.tickets.set(ticket.id, ticket);
+  else state.tickets.delete(ticket.id);
+  if (state.ticket && state.ticket.id === ticket.id) {
+    state.ticket = ticket;
+    renderTicketHead();
+  }
+  renderQueue();
+}
+
+async function loadQueue() {
+  const { tickets } = await api("GET", "/api/tickets?status=new,open");
+  state.tickets = new Map(tickets.map((t) => [t.id, t]));
+  renderQueue();
+}
+
+// ------------------------------------------------------------ conversation
+
+function authorLabel(message) {
+  if (message.author_name) return message.author_name;
+  if (message.author === "customer") return state.conversation?.customer_name || "Customer";
+  return { bot: "Bot", operator: "Operator", system: "System" }[message.author] || "Unknown";
+}
+
+function messageNode(message) {
+  const common = {
+    "data-author": message.author,
+    "data-kind": message.kind,
+    "data-message-id": message.id,
+  };
+  if (message.kind === "event") {
+    const line = el("div", { class: "msg msg-event", ...common });
+    line.append(el("span", { class: "msg-text" }, message.text), " ", timeNode(message.created_at));
+    return line;
+  }
+  const note = message.kind === "note";
+  const node = el("article", {
+    class: `msg msg-${word(message.author)}${note ? " msg-note" : ""}`,
+    ...common,
+  });
+  const header = el("header", { class: "msg-meta" });
+  header.append(el("span", { class: "msg-author" }, authorLabel(message)));
+  if (note) header.append(el("span", { class: "badge badge-internal" }, "internal"));
+  header.append(timeNode(message.created_at));
+  if (message.direction === "out" && message.delivery) {
+    header.append(el("span", { class: `delivery delivery-${word(message.delivery)}` }, message.delivery));
+  }
+  node.append(header, el("div", { class: "msg-text" }, message.text));
+  if (message.html) {
+    const details = el("details", { class: "msg-html" });
+    const frame = el("iframe", { sandbox: "", referrerpolicy: "no-referrer", title: "Formatted message" });
+    frame.srcdoc = message.html; // sanitised by the server; sandboxed: no script, no same origin
+    details.append(el("summary", {}, "Formatted version"), frame);
+    node.append(details);
+  }
+  return node;
+}
+
+function scrollToEnd(force) {
+  const box = $("#conversation");
+  const nearEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+  if (force || nearEnd) box.scrollTop = box.scrollHeight;
+}
+
+function renderMessages(messages) {
+  state.messageIds = new Set(messages.map((m) => m.id));
+  $("#conversation").replaceChildren(...messages.map(messageNode));
+  scrollToEnd(true);
+}
+
+function appendMessage(message) {
+  if (state.messageIds.has(message.id)) return;
+  state.messageIds.add(message.id);
+  $("#conversation").append(messageNode(message));
+  scrollToEnd(message.author === "operator");
+}
+
+function renderTicketHead() {
+  const ticket = state.ticket;
+  const conversation = state.conversation;
+  $("#no-ticket").hidden = Boolean(ticket);
+  $("#ticket-detail").hidden = !ticket;
+  if (!ticket) return;
+  $("#ticket-number").textContent = ticket.number;
+  $("#ticket-subject").textContent = ticket.subject;
+  const status = $("#ticket-status");
+  status.textContent = ticket.status;
+  status.className = `status status-${word(ticket.status)}`;
+  $("#ticket-customer").textContent = conversation?.customer_name || ticket.customer_name || "";
+  $("#ticket-channel").textContent = conversation?.channel || ticket.channel || "";
+  $("#ticket-queue").textContent = ticket.queue;
+  $("#ticket-assignee").textContent = ticket.assignee_name || "—";
+  const resolved = ticket.status === "resolved";
+  $("#btn-take").disabled = resolved || ticket.assignee_id === ME;
+  $("#btn-resolve").disabled = resolved;
+  $("#btn-handback").disabled = !conversation || ["bot", "resolved"].includes(conversation.state);
+}
+
+async function openTicket(id, push) {
+  const seq = ++state.openSeq;
+  hideError();
+  try {
+    const { ticket } = await api("GET", `/api/tickets/${Number(id)}`);
+    const data = await api("GET", `/api/conversations/${Number(ticket.conversation_id)}`);
+    if (seq !== state.openSeq) return; // another ticket was clicked meanwhile
+    state.ticket = ticket;
+    state.conversation = data.conversation;
+    state.activity.delete(ticket.id);
+    setTyping(null);
+    renderTicketHead();
+    renderMessages(data.messages);
+    renderQueue();
+    $("#ticket-pane").dataset.ticketId = String(ticket.id);
+    if (push) history.pushState({ ticketId: ticket.id }, "", `/console/tickets/${Number(ticket.id)}`);
+  } catch (error) {
+    if (seq === state.openSeq) showError(error.message);
+  }
+}
+
+function closeTicket() {
+  state.openSeq++;
+  state.ticket = null;
+  state.conversation = null;
+  state.messageIds = new Set();
+  $("#conversation").replaceChildren();
+  renderTicketHead();
+  renderQueue();
+}
+
+async function refreshOpenTicket() {
+  if (!state.ticket) return;
+  const { ticket } = await api("GET", `/api/tickets/${Number(state.ticket.id)}`);
+  upsertTicket(ticket);
+}
+
+// ----------------------------------------------------------------- actions
+
+async function act(button, action) {
+  button.disabled = true;
+  hideError();
+  try {
+    await action();
+  } catch (error) {
+    showError(error.message);
+  } finally {
+    button.disabled = false;
+    renderTicketHead();
+  }
+}
+
+function takeOver() {
+  return act($("#btn-take"), async () => {
+    const { ticket } = await api("POST", `/api/tickets/${Number(state.ticket.id)}/take`);
+    upsertTicket(ticket);
+  });
+}
+
+function resolveTicket() {
+  return act($("#btn-resolve"), async () => {
+    const { ticket } = await api("POST", `/api/tickets/${Number(state.ticket.id)}/resolve`);
+    upsertTicket(ticket);
+  });
+}
+
+function handBack() {
+  return act($("#btn-handback"), async () => {
+    const id = Number(state.conversation.id);
+    const { conversation } = await api("POST", `/api/conversations/${id}/handback`);
+    state.conversation = conversation;
+    if (conversation.ticket) upsertTicket(conversation.ticket);
+    else await refreshOpenTicket();
+  });
+}
+
+function send(kind) {
+  const field = kind === "note" ? $("#note-text") : $("#reply-text");
+  const button = kind === "note" ? $("#btn-note") : $("#btn-reply");
+  return act(button, async () => {
+    const text = field.value.trim();
+    if (!text) throw new Error(kind === "note" ? "Write the note first." : "Write a reply first.");
+    const path = kind === "note" ? "notes" : "reply";
+    const id = Number(state.conversation.id);
+    const { message } = await api("POST", `/api/conversations/${id}/${path}`, { text });
+    field.value = "";
+    appendMessage(message);
+    if (kind === "reply") {
+      typing.stop();
+      await refreshOpenTicket(); // a reply takes the ticket over
+    }
+  });
+}
+
+// ------------------------------------------------------------------ typing
+
+const typing = {
+  on: false,
+  lastSent: 0,
+  idleTimer: null,
+  post(on) {
+    if (!state.conversation) return;
+    const id = Number(state.conversation.id);
+    this.on = on;
+    this.lastSent = Date.now();
+    api("POST", `/api/conversations/${id}/typing`, { on }).catch(() => {});
+  },
+  input() {
+    if (!this.on || Date.now() - this.lastSent > TYPING_RESEND_MS) this.post(true);
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.stop(), TYPING_IDLE_MS);
+  },
+  stop() {
+    clearTimeout(this.idleTimer);
+    if (this.on) this.post(false);
+  },
+};
+
+let typingHideTimer = null;
+
+function setTyping(text) {
+  const box = $("#typing-indicator");
+  clearTimeout(typingHideTimer);
+  box.hidden = !text;
+  if (text) {
+    box.textContent = text;
+    typingHideTimer = setTimeout(() => setTyping(null), TYPING_SHOW_MS);
+  }
+}
+
+// --------------------------------------------------------------- live feed
+
+function onEvent(event) {
+  const data = event.data || {};
+  const current = state.conversation ? state.conversation.id : null;
+  switch (event.type) {
+    case "ticket.created":
+    case "ticket.updated":
+      if (data.ticket) upsertTicket(data.ticket);
+      break;
+    case "message.created":
+      if (data.conversation_id === current && data.message) {
+        appendMessage(data.message);
+        if (data.message.author === "customer") setTyping(null);
+      } else {
+        for (const ticket of state.tickets.values()) {
+          if (ticket.conversation_id === data.conversation_id) state.activity.add(ticket.id);
+        }
+        renderQueue();
+      }
+      break;
+    case "typing":
+      if (data.conversation_id !== current) break;
+      if (data.author === "customer") setTyping(data.on ? "The customer is typing…" : null);
+      else if (data.author === "operator" && data.user_id !== ME) {
+        setTyping(data.on ? `${data.name || "A colleague"} is typing…` : null);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+async function resync() {
+  await loadQueue();
+  if (state.ticket) await openTicket(state.ticket.id, false);
+}
+
+let retries = 0;
+
+function setConnected(live) {
+  const badge = $("#conn-status");
+  badge.textContent = live ? "live" : "offline";
+  badge.className = `conn ${live ? "live" : "offline"}`;
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const socket = new WebSocket(`${scheme}//${location.host}/console/ws`);
+  socket.addEventListener("open", () => {
+    retries = 0;
+    setConnected(true);
+    resync().catch((error) => showError(error.message));
+  });
+  socket.addEventListener("message", (message) => {
+    let event;
+    try {
+      event = JSON.parse(message.data);
+    } catch {
+      return;
+    }
+    onEvent(event);
+  });
+  socket.addEventListener("close", () => {
+    setConnected(false);
+    // Perhaps the session ended: api() sends us to the login page on 401.
+    if (retries > 0) api("GET", "/api/me").catch(() => {});
+    const delay = Math.min(30000, 1000 * 2 ** retries) * (0.5 + Math.random() / 2);
+    retries += 1;
+    setTimeout(connect, delay);
+  });
+}
+
+// -------------------------------------------------------------------- wire
+
+function init() {
+  $("#ticket-list").addEventListener("click", (event) => {
+    const row = event.target.closest(".ticket-row");
+    if (!row || event.ctrlKey || event.metaKey || event.shiftKey) return; // new tab: let the link work
+    event.preventDefault();
+    openTicket(Number(row.dataset.ticketId), true);
+  });
+  $("#btn-take").addEventListener("click", takeOver);
+  $("#btn-resolve").addEventListener("click", resolveTicket);
+  $("#btn-handback").addEventListener("click", handBack);
+  $("#btn-reply").addEventListener("click", () => send("reply"));
+  $("#btn-note").addEventListener("click", () => send("note"));
+  for (const [field, kind] of [["#reply-text", "reply"], ["#note-text", "note"]]) {
+    $(field).addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        send(kind);
+      }
+    });
+  }
+  $("#reply-text").addEventListener("input", () => typing.input());
+  $("#reply-text").addEventListener("blur", () => typing.stop());
+  window.addEventListener("popstate", () => {
+    const match = location.pathname.match(/^\/console\/tickets\/(\d+)$/);
+    if (match) openTicket(Number(match[1]), false);
+    else closeTicket();
+  });
+  setInterval(updateAges, 30000);
+  const initial = Number($("#ticket-pane").dataset.ticketId);
+  if (initial) openTicket(initial, false);
+  connect();
+}
+
+init();
