@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,10 +12,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from gateway.config import Settings  # noqa: E402
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    del config, items
+from tests.support.services import Postgres  # noqa: E402
 
 
 @pytest.fixture
@@ -30,9 +27,20 @@ def settings(tmp_path: Path) -> Settings:
     return s
 
 
-@pytest.fixture
-async def migrated(settings: Settings) -> AsyncIterator[Settings]:
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    server = Postgres().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def migrated(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[Settings]:
+    """Settings whose database is migrated to head: every test using this runs
+    twice, on SQLite and on PostgreSQL, so no SQLite-only SQL slips in."""
     from gateway.db.migrate import upgrade_async
 
+    if request.param == "postgresql":
+        settings.database.url = request.getfixturevalue("postgres").new_database()
     await upgrade_async(settings.database_url)
     yield settings

@@ -12,9 +12,9 @@ from gateway.db.migrate import upgrade_async
 from gateway.db.tables import Base
 
 
-async def test_migrated_schema_matches_the_models(settings: Settings) -> None:
-    await upgrade_async(settings.database_url)
-    await upgrade_async(settings.database_url)  # idempotent
+async def test_migrated_schema_matches_the_models(migrated: Settings) -> None:
+    settings = migrated
+    await upgrade_async(settings.database_url)  # a second run changes nothing
 
     def diff(conn: Connection) -> list[object]:
         return list(compare_metadata(MigrationContext.configure(conn), Base.metadata))
