@@ -50,8 +50,8 @@ class ErrorCode(enum.StrEnum):
     INVALID_FRAME = "invalid_frame"
     TOO_LARGE = "too_large"
     BINARY_NOT_SUPPORTED = "binary_not_supported"
-    INVALID_TOKEN = "invalid_token"
-    TOKEN_EXPIRED = "token_expired"
+    INVALID_TOKEN = "invalid_token"  # noqa: S105 (an error code, not a secret)
+    TOKEN_EXPIRED = "token_expired"  # noqa: S105
     HELLO_REQUIRED = "hello_required"
     RATE_LIMITED = "rate_limited"
     INTERNAL_ERROR = "internal_error"
