@@ -207,15 +207,22 @@ class WebChatChannel:
     async def _relay_typing(self) -> None:
         """Forward operators' typing events to the visitor's open sockets."""
         while True:
+            subscription = self.ctx.bus.subscribe("typing")
             try:
-                async for event in self.ctx.bus.subscribe("typing"):
-                    await self._forward_typing(event)
+                async for event in subscription:
+                    try:
+                        await self._forward_typing(event)
+                    except Exception:
+                        log.exception("webchat: cannot relay %s", event.topic)
                 return  # the bus ended the subscription (shutting down)
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 log.exception("webchat: typing subscription failed; resubscribing")
                 await asyncio.sleep(1.0)
+            finally:  # unregister from the bus, also when cancelled by stop()
+                aclose = getattr(subscription, "aclose", None)
+                if aclose is not None:
+                    with contextlib.suppress(Exception):
+                        await aclose()
 
     async def _forward_typing(self, event: Event) -> None:
         data = event.data

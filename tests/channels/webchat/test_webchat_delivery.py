@@ -160,3 +160,17 @@ async def test_stop_closes_every_socket_with_going_away(chat: Any, channel: Any)
         msg = await ws.receive(timeout=2)
         assert msg.type is aiohttp.WSMsgType.CLOSE
         assert msg.data == aiohttp.WSCloseCode.GOING_AWAY
+
+
+async def test_stop_unsubscribes_from_the_real_bus(ctx: Any, core: Any) -> None:
+    from dataclasses import replace
+
+    from channels.webchat import WebChatChannel
+    from gateway.bus import InProcessEventBus
+
+    bus = InProcessEventBus()
+    channel = WebChatChannel(replace(ctx, bus=bus))
+    await channel.start(core.accept)
+    assert bus.subscriber_count == 1
+    await channel.stop()
+    assert bus.subscriber_count == 0
