@@ -64,7 +64,7 @@ async def load_session(
         ).first()
         if found is None:
             return None
-        row, user = found.tuple()
+        row, user = found
         if row.expires_at <= clock.now() or not user.active:
             await session.execute(delete(SessionRow).where(SessionRow.id == key))
             await session.commit()

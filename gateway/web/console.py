@@ -19,15 +19,17 @@ from aiohttp import web
 from gateway.auth import authenticate, create_session, delete_session
 from gateway.errors import NotFoundError
 from gateway.models import TicketStatus
-from gateway.views import ConversationView, MessageView, TicketView, UserView
+from gateway.views import ConversationView, MessageView, TicketView
 from gateway.web import console_api, console_ws
 from gateway.web.console_api import message_dict
 from gateway.web.keys import CLOCK, JINJA, OPERATORS, SESSIONS, SETTINGS
 from gateway.web.security import (
+    CSRF,
     LOGIN_PATH,
     PRELOGIN_COOKIE,
     SESSION_COOKIE,
     STATIC_PREFIX,
+    USER,
     LoginThrottle,
     check_prelogin_token,
     clear_session_cookie,
@@ -89,8 +91,7 @@ def message_item(message: MessageView, conversation: ConversationView) -> dict[s
 
 
 def _user_context(request: web.Request) -> dict[str, Any]:
-    user: UserView = request["user"]
-    return {"user": user, "csrf": request["csrf"]}
+    return {"user": request[USER], "csrf": request[CSRF]}
 
 
 # ------------------------------------------------------------------ pages
@@ -98,16 +99,16 @@ def _user_context(request: web.Request) -> dict[str, Any]:
 
 async def login_page(request: web.Request) -> web.StreamResponse:
     target = safe_next(request.query.get("next"))
-    if "user" in request:
+    if USER in request:
         return redirect(target)
     return _login_form(request, target, error="", status=200)
 
 
-def _login_form(request: web.Request, target: str, *, error: str, status: int) -> web.Response:
+def _login_form(
+    request: web.Request, target: str, *, error: str, status: int, username: str = ""
+) -> web.Response:
     token, cookie = prelogin_token(request)
-    context = {
-        "next": target, "error": error, "csrf": token, "username": request.get("login_name", "")
-    }
+    context = {"next": target, "error": error, "csrf": token, "username": username[:64]}
     response = render(request, "login.html", context, status=status)
     set_prelogin_cookie(response, request, cookie)
     return response
@@ -116,28 +117,23 @@ def _login_form(request: web.Request, target: str, *, error: str, status: int) -
 async def login_submit(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     target = safe_next(str(form.get("next", "")))
-    if not check_prelogin_token(request, str(form.get("csrf_token", ""))):
-        request["login_name"] = str(form.get("username", ""))[:64]
-        return _login_form(
-            request, target, error="The form expired; please try again.", status=403
-        )
     name = str(form.get("username", ""))
     password = str(form.get("password", ""))
-    request["login_name"] = name[:64]
+    if not check_prelogin_token(request, str(form.get("csrf_token", ""))):
+        error = "The form expired; please try again."
+        return _login_form(request, target, error=error, status=403, username=name)
     throttle = request.app[LOGIN_THROTTLE]
     remote = request.remote or ""
     now = request.app[CLOCK].now()
     wait = throttle.retry_after(name, remote, now)
     if wait:
         minutes = max(1, round(wait / 60))
-        return _login_form(
-            request, target, status=429,
-            error=f"Too many failed attempts; try again in {minutes} min.",
-        )
+        error = f"Too many failed attempts; try again in {minutes} min."
+        return _login_form(request, target, error=error, status=429, username=name)
     user = await authenticate(request.app[SESSIONS], name, password)
     if user is None:
         throttle.failed(name, remote, now)
-        return _login_form(request, target, error=BAD_LOGIN, status=401)
+        return _login_form(request, target, error=BAD_LOGIN, status=401, username=name)
     throttle.succeeded(name, remote)
     old = request.cookies.get(SESSION_COOKIE)
     if old:

@@ -24,7 +24,7 @@ from gateway.models import TicketStatus
 from gateway.protocols import Event
 from gateway.views import ConversationView, MessageView, UserView
 from gateway.web.keys import BUS, OPERATORS
-from gateway.web.security import json_error, json_response, sanitize_html
+from gateway.web.security import USER, json_error, json_response, sanitize_html
 
 MAX_TEXT_CHARS = 10_000
 
@@ -66,8 +66,7 @@ def api(handler: Handler) -> Handler:
 
 
 def _user(request: web.Request) -> UserView:
-    user: UserView = request["user"]
-    return user
+    return request[USER]
 
 
 def _id(request: web.Request) -> int:

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 from aiohttp import WSCloseCode, WSMsgType, hdrs, web
 
 from gateway.auth import load_session
-from gateway.protocols import EventBus
+from gateway.protocols import Event
 from gateway.web.keys import BUS, CLOCK, SESSIONS, SETTINGS
-from gateway.web.security import SESSION_COOKIE, json_dumps, json_error, sanitize_html
+from gateway.web.security import SESSION_COOKIE, USER, json_dumps, json_error, sanitize_html
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,7 @@ def frame(topic: str, data: dict[str, Any]) -> str:
     return json_dumps({"type": topic, "data": data})
 
 
-async def _relay(bus: EventBus, ws: web.WebSocketResponse) -> None:
-    events: AsyncIterator[Any] = bus.subscribe(*TOPICS)
+async def _relay(events: AsyncIterator[Event], ws: web.WebSocketResponse) -> None:
     try:
         async for event in events:
             if ws.closed:
@@ -59,10 +58,6 @@ async def _relay(bus: EventBus, ws: web.WebSocketResponse) -> None:
             await ws.send_str(frame(event.topic, event.data))
     except ConnectionResetError:
         return
-    finally:
-        aclose = getattr(events, "aclose", None)
-        if aclose is not None:
-            await aclose()
     # The bus ended (shutting down): tell the browser to reconnect.
     await ws.close(code=WSCloseCode.GOING_AWAY, message=b"event bus closed")
 
@@ -83,12 +78,14 @@ async def console_socket(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     sockets = request.app[SOCKETS]
     sockets.add(ws)
+    # Subscribe before "hello": a console that loads its state after "hello" misses nothing.
+    events = request.app[BUS].subscribe(*TOPICS)
     tasks = [
-        asyncio.create_task(_relay(request.app[BUS], ws)),
+        asyncio.create_task(_relay(events, ws)),
         asyncio.create_task(_watch_session(request, ws)),
     ]
     try:
-        await ws.send_str(json_dumps({"type": "hello", "data": {"user_id": request["user"].id}}))
+        await ws.send_str(json_dumps({"type": "hello", "data": {"user_id": request[USER].id}}))
         async for msg in ws:
             if msg.type == WSMsgType.TEXT and msg.data == "ping":
                 await ws.send_str(json_dumps({"type": "pong", "data": {}}))
@@ -101,6 +98,9 @@ async def console_socket(request: web.Request) -> web.StreamResponse:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
                 await task
+        aclose = getattr(events, "aclose", None)  # unsubscribe, even if the relay never ran
+        if aclose is not None:
+            await aclose()
     return ws
 
 

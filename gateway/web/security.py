@@ -23,6 +23,7 @@ import nh3
 from aiohttp import hdrs, web
 
 from gateway.auth import load_session
+from gateway.views import UserView
 from gateway.web.keys import CLOCK, SECRET, SESSIONS, SETTINGS
 
 SESSION_COOKIE = "guichet_session"
@@ -32,6 +33,7 @@ CSRF_FIELD = "csrf_token"
 LOGIN_PATH = "/console/login"
 STATIC_PREFIX = "/console/static/"
 PUBLIC_PATHS = frozenset({LOGIN_PATH})
+JSON_PATHS = frozenset({"/console/ws"})  # not pages: never redirected to the login form
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -52,6 +54,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# What the middleware puts on an authenticated request.
+USER = web.RequestKey("console_user", UserView)
+CSRF = web.RequestKey("console_csrf", str)
+
 
 # ----------------------------------------------------------------- helpers
 
@@ -67,7 +73,7 @@ def is_public(path: str) -> bool:
 def wants_json(request: web.Request) -> bool:
     """API calls and WebSocket upgrades get JSON errors; pages get redirects."""
     path = request.path
-    if path == "/api" or path.startswith("/api/"):
+    if path == "/api" or path.startswith("/api/") or path in JSON_PATHS:
         return True
     return request.headers.get(hdrs.UPGRADE, "").lower() == "websocket"
 
@@ -196,7 +202,7 @@ async def console_auth_middleware(request: web.Request, handler: Handler) -> web
     cookie = request.cookies.get(SESSION_COOKIE, "")
     loaded = await load_session(request.app[SESSIONS], cookie, request.app[CLOCK]) if cookie else None
     if loaded is not None:
-        request["user"], request["csrf"] = loaded
+        request[USER], request[CSRF] = loaded
     if is_public(path):
         return await handler(request)
     if loaded is None:
@@ -208,7 +214,7 @@ async def console_auth_middleware(request: web.Request, handler: Handler) -> web
         return login_redirect(request)
     if request.method in UNSAFE_METHODS:
         submitted = await _submitted_csrf(request)
-        if not submitted or not hmac.compare_digest(submitted, request["csrf"]):
+        if not submitted or not hmac.compare_digest(submitted, request[CSRF]):
             if wants_json(request):
                 return json_error(403, "csrf", "Missing or wrong CSRF token; reload the page.")
             raise web.HTTPForbidden(text="Missing or wrong CSRF token; reload the page.")

@@ -376,6 +376,9 @@ function onEvent(event) {
   const data = event.data || {};
   const current = state.conversation ? state.conversation.id : null;
   switch (event.type) {
+    case "hello": // subscribed from now on: reload what may have been missed
+      resync().catch((error) => showError(error.message));
+      break;
     case "ticket.created":
     case "ticket.updated":
       if (data.ticket) upsertTicket(data.ticket);
@@ -422,7 +425,6 @@ function connect() {
   socket.addEventListener("open", () => {
     retries = 0;
     setConnected(true);
-    resync().catch((error) => showError(error.message));
   });
   socket.addEventListener("message", (message) => {
     let event;
