@@ -73,6 +73,7 @@ class FakeCore:
     gate: asyncio.Event | None = None
     fail: Exception | None = None
     history_fail: Exception | None = None
+    leak_everything: bool = False  # simulate a buggy store returning too much
     next_id: int = 100
 
     def _conversation(self, thread_key: str) -> int:
@@ -132,6 +133,8 @@ class FakeCore:
                                 state=ConversationState.BOT, customer_id=cid,
                                 customer_name="", customer_address=thread_key, lang="en",
                                 created_at=now, updated_at=now)
+        if self.leak_everything:
+            return conv, [m for msgs in self.messages.values() for m in msgs]
         return conv, [m for m in self.messages[cid] if m.customer_visible]
 
 

@@ -57,7 +57,7 @@ async def test_send_reaches_only_the_addressed_visitor(chat: Any, channel: Any, 
 
 
 async def test_two_tabs_both_receive_and_see_each_others_messages(
-    chat: Any, channel: Any, core: Any
+    chat: Any, channel: Any, core: Any, bus: Any
 ) -> None:
     tab1, welcome = await chat.greet()
     tab2, _ = await chat.greet(welcome["token"])
@@ -75,6 +75,12 @@ async def test_two_tabs_both_receive_and_see_each_others_messages(
     assert echo["message"]["author"] == "customer"
     assert echo["message"]["text"] == "typed in tab 1"
     await chat.no_frame(tab1)  # the sending tab has its ack, no copy
+
+    typing = Event("typing", {"conversation_id": core.conversations[vid], "author": "operator",
+                              "on": True})
+    await bus.publish(typing)
+    assert (await chat.recv(tab1))["type"] == "typing"
+    assert (await chat.recv(tab2))["type"] == "typing"
 
     await tab1.close()
     await chat.until(lambda: channel.online(vid) == 1)

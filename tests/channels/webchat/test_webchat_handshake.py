@@ -194,3 +194,16 @@ async def test_chat_refuses_connections_before_start(
     with pytest.raises(aiohttp.WSServerHandshakeError) as info:
         await client.ws_connect("/chat/ws")
     assert info.value.status == 503
+
+
+async def test_welcome_never_shows_notes_or_another_conversation_even_if_history_leaks(
+    chat: Any, core: Any
+) -> None:
+    ws_a, welcome_a = await chat.greet()
+    ws_b, _ = await chat.greet()
+    await chat.say(ws_a, "a1", "A's message")
+    await chat.say(ws_b, "b1", "B's message")
+    core.reply(welcome_a["visitor_id"], "note", author=AuthorKind.OPERATOR, kind=MessageKind.NOTE)
+    core.leak_everything = True  # a buggy store: every message of every conversation
+    _, again = await chat.greet(welcome_a["token"])
+    assert [m["text"] for m in again["history"]] == ["A's message"]
