@@ -203,6 +203,8 @@ async def typing(request: web.Request) -> web.StreamResponse:
             "typing",
             {
                 "conversation_id": conversation.id,
+                "channel": conversation.channel,  # lets the channel find the visitor
+                "thread_key": conversation.thread_key,
                 "author": "operator",
                 "on": on,
                 "user_id": user.id,

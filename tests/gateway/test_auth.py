@@ -45,9 +45,9 @@ async def _create_tables(url: str) -> None:
 
 
 @pytest.fixture
-async def db(settings: Settings) -> AsyncIterator[Sessions]:
-    await _create_tables(settings.database_url)
-    engine = make_engine(settings.database_url)
+async def db(migrated: Settings) -> AsyncIterator[Sessions]:
+    """The migrated schema, on SQLite and on PostgreSQL."""
+    engine = make_engine(migrated.database_url)
     yield make_session_factory(engine)
     await engine.dispose()
 

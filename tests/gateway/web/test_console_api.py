@@ -180,6 +180,7 @@ async def test_typing_is_published_on_the_bus(api: Api) -> None:
     assert event.data["author"] == "operator"
     assert event.data["on"] is True
     assert event.data["user_id"] == api.console.user.id
+    assert (event.data["channel"], event.data["thread_key"]) == ("webchat", "chat-11")
 
 
 @pytest.mark.parametrize("body", [{"on": "yes"}, {}, {"on": 1}])

@@ -97,8 +97,8 @@ async def test_operator_works_a_ticket_live(
     await page.wait_for_selector("#ticket-status:has-text('open')", timeout=TIMEOUT)
     await page.type("#reply-text", "On my way")
     event = await asyncio.wait_for(typing.__anext__(), 5)
-    assert event.data == {"conversation_id": 11, "author": "operator", "on": True, "user_id": 1,
-                          "name": "Alice"}
+    assert event.data == {"conversation_id": 11, "channel": "webchat", "thread_key": "chat-11",
+                          "author": "operator", "on": True, "user_id": 1, "name": "Alice"}
     await page.click("#btn-reply")
     await page.locator(".msg[data-author=operator][data-kind=message]").wait_for(timeout=TIMEOUT)
     assert await page.input_value("#reply-text") == ""
