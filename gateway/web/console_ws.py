@@ -55,7 +55,12 @@ async def _relay(events: AsyncIterator[Event], ws: web.WebSocketResponse) -> Non
         async for event in events:
             if ws.closed:
                 return
-            await ws.send_str(frame(event.topic, event.data))
+            try:
+                text = frame(event.topic, event.data)
+            except (TypeError, ValueError):
+                log.exception("console: cannot serialise event %s; skipped", event.topic)
+                continue
+            await ws.send_str(text)
     except ConnectionResetError:
         return
     # The bus ended (shutting down): tell the browser to reconnect.
@@ -66,7 +71,12 @@ async def _watch_session(request: web.Request, ws: web.WebSocketResponse) -> Non
     cookie = request.cookies.get(SESSION_COOKIE, "")
     while not ws.closed:
         await asyncio.sleep(SESSION_RECHECK_SECONDS)
-        if await load_session(request.app[SESSIONS], cookie, request.app[CLOCK]) is None:
+        try:
+            alive = await load_session(request.app[SESSIONS], cookie, request.app[CLOCK])
+        except Exception:  # the database is briefly unavailable: check again later
+            log.warning("console: cannot re-check a session", exc_info=True)
+            continue
+        if alive is None:
             await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"session ended")
             return
 

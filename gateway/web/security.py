@@ -231,7 +231,9 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     if is_protected(request.path):
         headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         headers["X-Frame-Options"] = "DENY"
-        if not request.path.startswith(STATIC_PREFIX):
+        if request.path.startswith(STATIC_PREFIX):
+            headers.setdefault("Cache-Control", "no-cache")  # revalidate: new code after upgrades
+        else:
             headers.setdefault("Cache-Control", "no-store")  # pages hold personal data
 
 

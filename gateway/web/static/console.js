@@ -1,14 +1,11 @@
 // Guichet operator console: live queue, conversation view and operator actions.
-//
-// Rule: everything that comes from the server goes into the page with
-// textContent or setAttribute, never innerHTML.  Email HTML, already sanitised
-// by the server, is only ever shown inside a sandboxed iframe (srcdoc).
+// Rendering (textContent only) is in console-render.js, the API client in console-api.js.
+
+import { api } from "./console-api.js";
+import { ageText, messageNode, ticketRow, word } from "./console-render.js";
 
 const $ = (selector) => document.querySelector(selector);
-const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content ?? "";
-
-const CSRF = meta("csrf-token");
-const ME = Number(meta("user-id"));
+const ME = Number(document.querySelector('meta[name="user-id"]')?.content ?? "0");
 const QUEUE_STATUSES = new Set(["new", "open"]);
 const TYPING_RESEND_MS = 3000;
 const TYPING_IDLE_MS = 4000;
@@ -22,68 +19,6 @@ const state = {
   messageIds: new Set(),
   openSeq: 0,
 };
-
-class ApiError extends Error {
-  constructor(message, status) {
-    super(message);
-    this.status = status;
-  }
-}
-
-function loginUrl() {
-  return `/console/login?next=${encodeURIComponent(location.pathname)}`;
-}
-
-async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
-  const options = { method, headers, credentials: "same-origin" };
-  if (method !== "GET") headers["X-CSRF-Token"] = CSRF;
-  if (body !== undefined) {
-    headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
-  const response = await fetch(path, options);
-  if (response.status === 401) {
-    location.assign(loginUrl());
-    throw new ApiError("Your session ended; please log in again.", 401);
-  }
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  if (!response.ok) {
-    throw new ApiError(data?.message || `The server answered ${response.status}.`, response.status);
-  }
-  return data;
-}
-
-function el(tag, attrs = {}, text) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null) continue;
-    if (name === "class") node.className = value;
-    else node.setAttribute(name, String(value));
-  }
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  return node;
-}
-
-const word = (value) => String(value ?? "").replace(/[^a-z0-9_-]/gi, "");
-
-function ageText(iso) {
-  const minutes = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 60000));
-  if (minutes < 60) return `${minutes} min`;
-  if (minutes < 48 * 60) return `${Math.floor(minutes / 60)} h`;
-  return `${Math.floor(minutes / 1440)} d`;
-}
-
-function timeNode(iso) {
-  const date = new Date(iso);
-  const label = Number.isNaN(date.getTime()) ? "" : date.toLocaleString();
-  return el("time", { datetime: iso }, label);
-}
 
 // ------------------------------------------------------------------ errors
 
@@ -99,35 +34,14 @@ function hideError() {
 
 // ------------------------------------------------------------------- queue
 
-function ticketRow(ticket) {
-  const classes = ["ticket-row", `status-${word(ticket.status)}`];
-  if (state.ticket && state.ticket.id === ticket.id) classes.push("selected");
-  if (state.activity.has(ticket.id)) classes.push("has-activity");
-  const row = el("tr", {
-    class: classes.join(" "),
-    "data-ticket-id": ticket.id,
-    "data-number": ticket.number,
-    "data-created": ticket.created_at,
-  });
-  const number = el("td", { class: "col-number" });
-  number.append(el("a", { href: `/console/tickets/${Number(ticket.id)}` }, ticket.number));
-  row.append(
-    number,
-    el("td", { class: "col-subject" }, ticket.subject),
-    el("td", { class: "col-customer" }, ticket.customer_name),
-    el("td", { class: "col-channel" }, ticket.channel),
-    el("td", { class: "col-queue" }, ticket.queue),
-    el("td", { class: "col-age" }, ageText(ticket.created_at)),
-    el("td", { class: "col-assignee" }, ticket.assignee_name || "—"),
-  );
-  return row;
-}
-
 function renderQueue() {
   const tickets = [...state.tickets.values()].sort((a, b) =>
     a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id - b.id,
   );
-  $("#ticket-list").replaceChildren(...tickets.map(ticketRow));
+  const rows = tickets.map((t) =>
+    ticketRow(t, { selected: state.ticket?.id === t.id, activity: state.activity.has(t.id) }),
+  );
+  $("#ticket-list").replaceChildren(...rows);
   $("#queue-count").textContent = String(tickets.length);
   $("#queue-empty").hidden = tickets.length > 0;
   const waiting = tickets.filter((t) => t.status === "new").length;
@@ -160,46 +74,6 @@ async function loadQueue() {
 
 // ------------------------------------------------------------ conversation
 
-function authorLabel(message) {
-  if (message.author_name) return message.author_name;
-  if (message.author === "customer") return state.conversation?.customer_name || "Customer";
-  return { bot: "Bot", operator: "Operator", system: "System" }[message.author] || "Unknown";
-}
-
-function messageNode(message) {
-  const common = {
-    "data-author": message.author,
-    "data-kind": message.kind,
-    "data-message-id": message.id,
-  };
-  if (message.kind === "event") {
-    const line = el("div", { class: "msg msg-event", ...common });
-    line.append(el("span", { class: "msg-text" }, message.text), " ", timeNode(message.created_at));
-    return line;
-  }
-  const note = message.kind === "note";
-  const node = el("article", {
-    class: `msg msg-${word(message.author)}${note ? " msg-note" : ""}`,
-    ...common,
-  });
-  const header = el("header", { class: "msg-meta" });
-  header.append(el("span", { class: "msg-author" }, authorLabel(message)));
-  if (note) header.append(el("span", { class: "badge badge-internal" }, "internal"));
-  header.append(timeNode(message.created_at));
-  if (message.direction === "out" && message.delivery) {
-    header.append(el("span", { class: `delivery delivery-${word(message.delivery)}` }, message.delivery));
-  }
-  node.append(header, el("div", { class: "msg-text" }, message.text));
-  if (message.html) {
-    const details = el("details", { class: "msg-html" });
-    const frame = el("iframe", { sandbox: "", referrerpolicy: "no-referrer", title: "Formatted message" });
-    frame.srcdoc = message.html; // sanitised by the server; sandboxed: no script, no same origin
-    details.append(el("summary", {}, "Formatted version"), frame);
-    node.append(details);
-  }
-  return node;
-}
-
 function scrollToEnd(force) {
   const box = $("#conversation");
   const nearEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
@@ -208,14 +82,15 @@ function scrollToEnd(force) {
 
 function renderMessages(messages) {
   state.messageIds = new Set(messages.map((m) => m.id));
-  $("#conversation").replaceChildren(...messages.map(messageNode));
+  const customer = state.conversation?.customer_name;
+  $("#conversation").replaceChildren(...messages.map((m) => messageNode(m, customer)));
   scrollToEnd(true);
 }
 
 function appendMessage(message) {
   if (state.messageIds.has(message.id)) return;
   state.messageIds.add(message.id);
-  $("#conversation").append(messageNode(message));
+  $("#conversation").append(messageNode(message, state.conversation?.customer_name));
   scrollToEnd(message.author === "operator");
 }
 

@@ -116,3 +116,12 @@ async def test_socket_dies_with_its_session(
     msg = await ws.receive(timeout=2)
     assert msg.type == WSMsgType.CLOSE
     assert ws.close_code == WSCloseCode.POLICY_VIOLATION
+
+
+async def test_an_unserialisable_event_does_not_kill_the_feed(console: Console) -> None:
+    await console.login()
+    ws = await connect(console)
+    await console.bus.publish(Event("ticket.updated", {"ticket": object()}))
+    await console.bus.publish(Event("typing", {"conversation_id": 1, "author": "customer", "on": False}))
+    assert (await next_frame(ws))["type"] == "typing"
+    await ws.close()
