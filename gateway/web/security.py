@@ -244,7 +244,7 @@ class LoginThrottle:
     lock a colleague out.  In memory: one process's view, enough to make online
     guessing impractical."""
 
-    def __init__(self, limit: int = 5, window: float = 900.0, per_address: int = 20) -> None:
+    def __init__(self, limit: int = 5, window: float = 900.0, per_address: int = 100) -> None:
         self.limit, self.window, self.per_address = limit, window, per_address
         self._failures: dict[str, list[datetime]] = {}
 
