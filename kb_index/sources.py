@@ -1,0 +1,297 @@
+"""Load a knowledge-base directory into :class:`Article` objects.
+
+Formats (see DESIGN.md, "Knowledge base formats"):
+
+- ``.md``: front matter, ``+++`` TOML (Hugo style) or ``---`` YAML, with ``id`` and
+  ``title`` (required), ``lang``, ``tags`` and optional ``questions`` (variants);
+  the body is the answer.
+- ``.csv`` / ``.jsonl`` FAQ tables with ``id, question, answer`` (optional ``title``,
+  ``lang``, ``tags``); rows sharing an id are question variants of one entry, whose
+  answer is the first non-empty one.
+
+A broken file (or a broken row of a FAQ table) becomes a :class:`SourceError` with
+the path and a reason an admin can act on; everything else still loads.  With
+``strict=True`` any error raises :class:`SourceLoadError` listing all of them.
+Files with other extensions, and hidden files, are listed as skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MARKDOWN_EXTENSIONS = (".md",)
+FAQ_EXTENSIONS = (".csv", ".jsonl")
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    id: str
+    title: str
+    body: str
+    lang: str = ""
+    tags: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()
+    source: str = ""  # the file it came from
+
+
+@dataclass(frozen=True, slots=True)
+class SourceError:
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    articles: tuple[Article, ...]
+    errors: tuple[SourceError, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+
+class SourceLoadError(Exception):
+    """Raised in strict mode; ``errors`` lists every broken file."""
+
+    def __init__(self, errors: Iterable[SourceError]) -> None:
+        self.errors = tuple(errors)
+        lines = "\n".join(f"  {e}" for e in self.errors)
+        super().__init__(f"{len(self.errors)} broken knowledge-base source(s):\n{lines}")
+
+
+class _Broken(Exception):
+    """A reason why one file (or row) cannot be loaded."""
+
+
+@dataclass
+class _Collector:
+    articles: dict[str, Article] = field(default_factory=dict)
+    errors: list[SourceError] = field(default_factory=list)
+
+    def add(self, article: Article) -> None:
+        previous = self.articles.get(article.id)
+        if previous is not None:
+            self.errors.append(
+                SourceError(
+                    article.source,
+                    f"duplicate id {article.id!r} (already defined in {previous.source})",
+                )
+            )
+            return
+        self.articles[article.id] = article
+
+
+def load_sources(source_dir: str | Path, *, strict: bool = False) -> LoadResult:
+    """Load every article under ``source_dir`` (recursively, in path order)."""
+    root = Path(source_dir)
+    if not root.is_dir():
+        error = SourceError(str(root), "knowledge-base directory not found")
+        if strict:
+            raise SourceLoadError([error])
+        return LoadResult((), (error,), ())
+    collector = _Collector()
+    skipped: list[str] = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts):
+            skipped.append(str(path))
+            continue
+        suffix = path.suffix.lower()
+        if suffix not in MARKDOWN_EXTENSIONS + FAQ_EXTENSIONS:
+            skipped.append(str(path))
+            continue
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            collector.errors.append(SourceError(str(path), f"not valid UTF-8 ({exc.reason})"))
+            continue
+        except OSError as exc:
+            collector.errors.append(SourceError(str(path), f"cannot read: {exc.strerror}"))
+            continue
+        if suffix in MARKDOWN_EXTENSIONS:
+            try:
+                collector.add(parse_markdown(text, str(path)))
+            except _Broken as exc:
+                collector.errors.append(SourceError(str(path), str(exc)))
+        else:
+            _load_faq(text, str(path), suffix, collector)
+    if strict and collector.errors:
+        raise SourceLoadError(collector.errors)
+    return LoadResult(tuple(collector.articles.values()), tuple(collector.errors), tuple(skipped))
+
+
+# ------------------------------------------------------------------ markdown
+
+
+def _split_front_matter(text: str) -> tuple[str, str, str]:
+    """Return (kind, front matter, body) with kind "toml" or "yaml"."""
+    lines = text.splitlines(keepends=True)
+    first = lines[0].strip() if lines else ""
+    if first not in ("+++", "---"):
+        raise _Broken("no front matter (expected a first line '+++' for TOML or '---' for YAML)")
+    for i in range(1, len(lines)):
+        if lines[i].strip() == first:
+            return (
+                "toml" if first == "+++" else "yaml",
+                "".join(lines[1:i]),
+                "".join(lines[i + 1 :]),
+            )
+    raise _Broken(f"front matter is not closed (no second '{first}' line)")
+
+
+def _scalar(meta: Mapping[str, Any], key: str, *, required: bool) -> str:
+    value = meta.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise _Broken(f"missing required field {key!r}")
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _Broken(f"field {key!r} must be text, got {type(value).__name__}")
+    return str(value).strip()
+
+
+def _str_list(value: Any, key: str, sep: str = ",") -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(sep) if v.strip())
+    if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    raise _Broken(f"field {key!r} must be a list of text")
+
+
+def parse_markdown(text: str, source: str = "") -> Article:
+    """Parse one Markdown article with TOML or YAML front matter."""
+    kind, front, body = _split_front_matter(text)
+    try:
+        meta: Any = tomllib.loads(front) if kind == "toml" else yaml.safe_load(front)
+    except tomllib.TOMLDecodeError as exc:
+        raise _Broken(f"bad TOML front matter: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise _Broken(f"bad YAML front matter: {' '.join(str(exc).split())}") from exc
+    if not isinstance(meta, dict):
+        raise _Broken("front matter must be a table of fields (id, title, ...)")
+    body = body.strip()
+    if not body:
+        raise _Broken("empty body: the article has no answer text")
+    return Article(
+        id=_scalar(meta, "id", required=True),
+        title=_scalar(meta, "title", required=True),
+        body=body,
+        lang=_scalar(meta, "lang", required=False).lower(),
+        tags=_str_list(meta.get("tags"), "tags"),
+        questions=_str_list(meta.get("questions"), "questions", sep="\n"),
+        source=source,
+    )
+
+
+# ---------------------------------------------------------------- FAQ tables
+
+_FAQ_REQUIRED = ("id", "question", "answer")
+
+
+def _load_faq(text: str, path: str, suffix: str, collector: _Collector) -> None:
+    try:
+        rows = _csv_rows(text) if suffix == ".csv" else _jsonl_rows(text, path, collector)
+    except _Broken as exc:
+        collector.errors.append(SourceError(path, str(exc)))
+        return
+    entries: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for line, row in rows:
+        entry_id = _cell(row.get("id"))
+        if not entry_id:
+            collector.errors.append(SourceError(path, f"line {line}: empty id"))
+            continue
+        entries.setdefault(entry_id, []).append((line, row))
+    for entry_id, entry_rows in entries.items():
+        try:
+            collector.add(_faq_article(entry_id, entry_rows, path))
+        except _Broken as exc:
+            collector.errors.append(SourceError(path, f"entry {entry_id!r}: {exc}"))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _Broken(f"expected text, got {type(value).__name__}")
+    return str(value).strip()
+
+
+def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        missing = [c for c in _FAQ_REQUIRED if c not in header]
+        if missing:
+            found = ", ".join(header) or "nothing"
+            raise _Broken(f"bad CSV header: missing column(s) {', '.join(missing)} (found {found})")
+        reader.fieldnames = header
+        return [
+            (reader.line_num, {k: v for k, v in row.items() if k is not None}) for row in reader
+        ]
+    except csv.Error as exc:
+        raise _Broken(f"bad CSV at line {reader.line_num}: {exc}") from exc
+
+
+def _jsonl_rows(text: str, path: str, collector: _Collector) -> list[tuple[int, dict[str, Any]]]:
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            collector.errors.append(SourceError(path, f"line {number}: invalid JSON ({exc.msg})"))
+            continue
+        if not isinstance(row, dict):
+            collector.errors.append(SourceError(path, f"line {number}: expected a JSON object"))
+            continue
+        if "question" not in row and "answer" not in row:
+            collector.errors.append(
+                SourceError(path, f"line {number}: needs a 'question' or an 'answer'")
+            )
+            continue
+        rows.append((number, row))
+    return rows
+
+
+def _faq_article(entry_id: str, rows: list[tuple[int, dict[str, Any]]], path: str) -> Article:
+    questions: list[str] = []
+    tags: list[str] = []
+    answer = title = lang = ""
+    for line, row in rows:
+        try:
+            question = _cell(row.get("question"))
+            answer = answer or _cell(row.get("answer"))
+            title = title or _cell(row.get("title"))
+            lang = lang or _cell(row.get("lang")).lower()
+            row_tags = row.get("tags")
+            sep = ";" if isinstance(row_tags, str) and ";" in row_tags else ","
+            tags.extend(t for t in _str_list(row_tags, "tags", sep) if t not in tags)
+        except _Broken as exc:
+            raise _Broken(f"line {line}: {exc}") from exc
+        if question and question not in questions:
+            questions.append(question)
+    if not answer:
+        raise _Broken("no row has an answer")
+    if not title and not questions:
+        raise _Broken("needs a title or at least one question")
+    return Article(
+        id=entry_id,
+        title=title or questions[0],
+        body=answer,
+        lang=lang,
+        tags=tuple(tags),
+        questions=tuple(questions),
+        source=path,
+    )

@@ -1,0 +1,246 @@
+"""Versioned index directories, switched atomically.
+
+Layout::
+
+    INDEX_DIR/CURRENT                     the live version's name (one line)
+    INDEX_DIR/versions/<version>/manifest.json
+                                 articles.json
+                                 vectors.faiss, idmap.json
+
+A build writes ``versions/.tmp-<version>/``, renames it to ``versions/<version>/``
+(a reader never sees a half-written version), then replaces ``CURRENT`` through a
+temporary file and ``os.replace``.  The newest ``keep`` versions are kept (the live
+one always), older ones are pruned.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from kb_index.chunking import Chunk, chunk_articles
+from kb_index.embedder import Embedder
+from kb_index.sources import Article, SourceError, load_sources
+from kb_index.vector_index import IndexFormatError, VectorIndex
+
+CURRENT_FILE = "CURRENT"
+VERSIONS_DIR = "versions"
+MANIFEST_FILE = "manifest.json"
+ARTICLES_FILE = "articles.json"
+FORMAT = 1
+DEFAULT_KEEP = 5
+BATCH_SIZE = 64
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    version: str
+    path: Path
+    article_count: int
+    chunk_count: int
+    errors: tuple[SourceError, ...] = ()
+    skipped: tuple[str, ...] = ()
+    pruned: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedIndex:
+    """One index version in memory.  Immutable: swapped whole, never edited."""
+
+    version: str
+    manifest: Mapping[str, Any]
+    articles: Mapping[str, Article]
+    vectors: VectorIndex = field(repr=False)
+
+    @property
+    def embedder_name(self) -> str:
+        return str(self.manifest.get("embedder", {}).get("name", ""))
+
+
+def _new_version(versions: Path) -> str:
+    now = datetime.now(UTC)
+    base = now.strftime("%Y%m%d-%H%M%S-%f")
+    name, n = base, 1
+    while (versions / name).exists() or (versions / f".tmp-{name}").exists():
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def _encode_batches(embedder: Embedder, chunks: list[Chunk], progress: bool) -> VectorIndex:
+    index = VectorIndex(embedder.dim)
+    batches = [chunks[i : i + BATCH_SIZE] for i in range(0, len(chunks), BATCH_SIZE)]
+    if not progress:
+        for batch in batches:
+            index.add(embedder.encode([c.text for c in batch]), batch)
+        return index
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        task = bar.add_task(f"Embedding with {embedder.name}", total=len(chunks))
+        for batch in batches:
+            index.add(embedder.encode([c.text for c in batch]), batch)
+            bar.advance(task, len(batch))
+    return index
+
+
+def build_index(
+    source_dir: str | Path,
+    index_dir: str | Path,
+    embedder: Embedder,
+    *,
+    strict: bool = False,
+    progress: bool = True,
+    keep: int = DEFAULT_KEEP,
+) -> BuildReport:
+    """Load sources, embed, write a new version and make it CURRENT.
+
+    Broken source files are reported in ``BuildReport.errors`` and left out; with
+    ``strict`` they raise :class:`kb_index.sources.SourceLoadError` before anything
+    is written.  A missing ``source_dir`` raises FileNotFoundError (an empty index
+    must not replace a good one because of a typo in a path).
+    """
+    started = time.monotonic()
+    if not Path(source_dir).is_dir():
+        raise FileNotFoundError(f"knowledge-base directory not found: {source_dir}")
+    loaded = load_sources(source_dir, strict=strict)
+    chunks = chunk_articles(loaded.articles)
+    vectors = _encode_batches(embedder, chunks, progress)
+
+    versions = Path(index_dir) / VERSIONS_DIR
+    versions.mkdir(parents=True, exist_ok=True)
+    version = _new_version(versions)
+    tmp = versions / f".tmp-{version}"
+    tmp.mkdir()
+    try:
+        manifest = {
+            "format": FORMAT,
+            "version": version,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "embedder": {"name": embedder.name, "dim": embedder.dim},
+            "article_count": len(loaded.articles),
+            "chunk_count": len(chunks),
+            "source_dir": str(Path(source_dir).resolve()),
+            "errors": [asdict(e) for e in loaded.errors],
+            "skipped": list(loaded.skipped),
+        }
+        _write_json(tmp / MANIFEST_FILE, manifest)
+        _write_json(tmp / ARTICLES_FILE, [_article_dict(a) for a in loaded.articles])
+        vectors.save(tmp)
+        os.replace(tmp, versions / version)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    set_current(index_dir, version)
+    pruned = prune_versions(index_dir, keep=keep)
+    return BuildReport(
+        version=version,
+        path=versions / version,
+        article_count=len(loaded.articles),
+        chunk_count=len(chunks),
+        errors=loaded.errors,
+        skipped=loaded.skipped,
+        pruned=tuple(pruned),
+        seconds=time.monotonic() - started,
+    )
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
+
+
+def _article_dict(article: Article) -> dict[str, Any]:
+    data = asdict(article)
+    data["tags"] = list(article.tags)
+    data["questions"] = list(article.questions)
+    return data
+
+
+def set_current(index_dir: str | Path, version: str) -> None:
+    """Point CURRENT at ``version`` atomically."""
+    index_dir = Path(index_dir)
+    if not (index_dir / VERSIONS_DIR / version / MANIFEST_FILE).is_file():
+        raise FileNotFoundError(f"no index version {version!r} in {index_dir}")
+    tmp = index_dir / f".{CURRENT_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(version + "\n", "utf-8")
+    os.replace(tmp, index_dir / CURRENT_FILE)
+
+
+def current_version(index_dir: str | Path) -> str | None:
+    """The live version's name, or None when nothing was built yet."""
+    try:
+        name = (Path(index_dir) / CURRENT_FILE).read_text("utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return name or None
+
+
+def list_versions(index_dir: str | Path) -> list[str]:
+    """Complete versions, oldest first."""
+    versions = Path(index_dir) / VERSIONS_DIR
+    if not versions.is_dir():
+        return []
+    return sorted(
+        p.name
+        for p in versions.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST_FILE).is_file()
+    )
+
+
+def prune_versions(index_dir: str | Path, keep: int = DEFAULT_KEEP) -> list[str]:
+    """Delete all but the newest ``keep`` versions; never the CURRENT one."""
+    live = current_version(index_dir)
+    names = list_versions(index_dir)
+    doomed = [v for v in names[: max(0, len(names) - max(1, keep))] if v != live]
+    for name in doomed:
+        shutil.rmtree(Path(index_dir) / VERSIONS_DIR / name, ignore_errors=True)
+    return doomed
+
+
+def load_version(index_dir: str | Path, version: str) -> LoadedIndex:
+    """Read one version from disk (raises IndexFormatError when it is unusable)."""
+    path = Path(index_dir) / VERSIONS_DIR / version
+    try:
+        manifest = json.loads((path / MANIFEST_FILE).read_text("utf-8"))
+        raw_articles = json.loads((path / ARTICLES_FILE).read_text("utf-8"))
+        articles = {
+            a["id"]: Article(
+                id=a["id"],
+                title=a["title"],
+                body=a["body"],
+                lang=a.get("lang", ""),
+                tags=tuple(a.get("tags", ())),
+                questions=tuple(a.get("questions", ())),
+                source=a.get("source", ""),
+            )
+            for a in raw_articles
+        }
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexFormatError(f"cannot load index version {version!r} from {path}: {exc}") from exc
+    return LoadedIndex(
+        version=version,
+        manifest=MappingProxyType(manifest),
+        articles=MappingProxyType(articles),
+        vectors=VectorIndex.load(path),
+    )
+
+
+def load_current(index_dir: str | Path) -> LoadedIndex | None:
+    version = current_version(index_dir)
+    return load_version(index_dir, version) if version else None
