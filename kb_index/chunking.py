@@ -27,7 +27,7 @@ MIN_TAIL_WORDS = 20  # a shorter last passage is merged into the previous one (i
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _BLOCK = re.compile(r"^[ \t]*(?:#{1,6}|[-*+>]|\d+[.)])[ \t]+", re.M)
 _RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}[ :|\t-]*$", re.M)
-_INLINE = re.compile(r"\*{1,3}|`+|~~|\|")
+_INLINE = re.compile(r"\*{1,3}|`+|~~")
 _SENTENCE = re.compile(r"(?<=[.!?;:])\s+")
 
 
@@ -43,7 +43,7 @@ class Chunk:
 def plain_text(markdown: str) -> str:
     """Markdown to plain text, good enough for embedding (links keep their label)."""
     text = _LINK.sub(r"\1", markdown)
-    text = _INLINE.sub(" ", _BLOCK.sub("", _RULE.sub("", text)))
+    text = _INLINE.sub("", _BLOCK.sub("", _RULE.sub("", text))).replace("|", " ")
     return "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
 
 
