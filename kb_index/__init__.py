@@ -13,7 +13,7 @@ Typical use::
 
 from kb_index.calibration import Calibration, calibration_for, fit_calibration
 from kb_index.chunking import Chunk, chunk_article, chunk_articles, split_passages
-from kb_index.cli import add_kb_commands, run_kb_command
+from kb_index.cli import add_kb_commands, build_default_index, run_kb_command
 from kb_index.embedder import (
     Embedder,
     HashEmbedder,
@@ -65,6 +65,7 @@ __all__ = [
     "SourceLoadError",
     "VectorIndex",
     "add_kb_commands",
+    "build_default_index",
     "build_index",
     "calibration_for",
     "chunk_article",

@@ -23,7 +23,7 @@ from kb_index.eval_report import add_metrics_row, metrics_table
 from kb_index.evaluate import CaseFileError, evaluate, evaluate_many_async, write_predictions
 from kb_index.retriever import KBRetriever
 from kb_index.sources import SourceLoadError
-from kb_index.versions import build_index
+from kb_index.versions import BuildReport, build_index
 
 
 def add_kb_commands(subparsers: Any) -> None:
@@ -68,20 +68,17 @@ def _embedder(settings: Settings) -> Embedder:
     return make_embedder(settings.kb.embedder, settings.kb.model, settings.kb.threads)
 
 
-def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+def build_default_index(settings: Settings, *, strict: bool = False) -> BuildReport:
+    """Index ``kb.source_dir`` into ``index_path`` (used by ``guichet serve
+    --index-if-missing``); broken sources are printed as warnings and left out."""
+    report = build_index(settings.kb.source_dir, settings.index_path, _embedder(settings),
+                         strict=strict)
+    _print_report(report)
+    return report
+
+
+def _print_report(report: BuildReport) -> None:
     out, err = Console(), Console(stderr=True)
-    kb_dir = args.kb_dir or settings.kb.source_dir
-    index_dir = Path(args.index_dir) if args.index_dir else settings.index_path
-    try:
-        report = build_index(kb_dir, index_dir, _embedder(settings), strict=args.strict)
-    except SourceLoadError as exc:
-        for error in exc.errors:
-            err.print(f"[red]error[/] {escape(error.path)}: {escape(error.reason)}", soft_wrap=True)
-        err.print(f"[red]{len(exc.errors)} broken file(s); --strict: index not built[/]")
-        return 1
-    except FileNotFoundError as exc:
-        err.print(f"[red]error[/] {escape(str(exc))}", soft_wrap=True)
-        return 1
     for error in report.errors:
         err.print(f"[yellow]warning[/] {escape(error.path)}: {escape(error.reason)}",
                   soft_wrap=True)
@@ -96,6 +93,23 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         err.print(f"[yellow]{len(report.errors)} warning(s): broken sources left out[/]")
     if report.article_count == 0:
         err.print("[yellow]warning: the index holds no article; the bot will hand off[/]")
+
+
+def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    err = Console(stderr=True)
+    kb_dir = args.kb_dir or settings.kb.source_dir
+    index_dir = Path(args.index_dir) if args.index_dir else settings.index_path
+    try:
+        report = build_index(kb_dir, index_dir, _embedder(settings), strict=args.strict)
+    except SourceLoadError as exc:
+        for error in exc.errors:
+            err.print(f"[red]error[/] {escape(error.path)}: {escape(error.reason)}", soft_wrap=True)
+        err.print(f"[red]{len(exc.errors)} broken file(s); --strict: index not built[/]")
+        return 1
+    except FileNotFoundError as exc:
+        err.print(f"[red]error[/] {escape(str(exc))}", soft_wrap=True)
+        return 1
+    _print_report(report)
     return 0
 
 

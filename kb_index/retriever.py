@@ -94,6 +94,11 @@ class KBRetriever:
             log.info("knowledge base: now serving index version %s", version)
             return True
 
+    async def warm_up(self) -> None:
+        """Load the model now (in the executor), not on the first customer's question."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self.embedder.encode, ["warm up"])
+
     def close(self) -> None:
         if self._own_executor:
             self._executor.shutdown(wait=False, cancel_futures=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.config import Settings
-from kb_index.cli import add_kb_commands, run_kb_command
+from kb_index.cli import add_kb_commands, build_default_index, run_kb_command
 from kb_index.versions import current_version
 
 
@@ -128,3 +128,13 @@ def test_eval_bad_cases_file(
 
 def test_unknown_command(settings: Settings) -> None:
     assert run_kb_command(argparse.Namespace(kb_command=None), settings) == 2
+
+
+def test_build_default_index(
+    kb_settings: Settings, kb_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (kb_dir / "broken.md").write_text("no front matter", "utf-8")
+    report = build_default_index(kb_settings)
+    assert current_version(kb_settings.index_path) == report.version
+    assert report.article_count == 4
+    assert "broken.md" in capsys.readouterr().err

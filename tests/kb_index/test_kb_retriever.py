@@ -152,6 +152,14 @@ async def test_search_does_not_block_the_event_loop(kb_dir: Path, tmp_path: Path
     retriever.close()
 
 
+async def test_warm_up_encodes_off_the_loop(tmp_path: Path) -> None:
+    embedder = SlowEmbedder(delay=0.05)
+    retriever = KBRetriever(tmp_path / "index", embedder)  # no index needed
+    await retriever.warm_up()
+    assert embedder.started.is_set()
+    retriever.close()
+
+
 def test_search_sync(kb_dir: Path, tmp_path: Path, embedder: HashEmbedder) -> None:
     _build(kb_dir, tmp_path / "index", embedder)
     retriever = KBRetriever(tmp_path / "index", embedder)
