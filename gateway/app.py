@@ -121,7 +121,10 @@ def create_app(
 
     async def index_reloader(app: web.Application) -> AsyncIterator[None]:
         reload = getattr(the_retriever, "reload_if_changed", None)
+        warm_up = getattr(the_retriever, "warm_up", None)
         task: asyncio.Task[None] | None = None
+        if warm_up is not None:
+            await warm_up()  # load the model now, not on the first customer's question
         if reload is not None:
             await reload()
 
@@ -140,6 +143,9 @@ def create_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        close = getattr(the_retriever, "close", None)
+        if close is not None:
+            close()
 
     async def channel_services(app: web.Application) -> AsyncIterator[None]:
         started: list[Channel] = []

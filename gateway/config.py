@@ -49,7 +49,7 @@ class KBSettings:
 @dataclass
 class BotSettings:
     enabled: bool = True
-    answer_threshold: float = 0.5  # answer only when calibrated confidence >= this
+    answer_threshold: float = 0.7  # answer only when calibrated confidence >= this
     top_k: int = 5
 
 

@@ -44,10 +44,12 @@ class JobRunner:
         self._wake.set()
 
     async def start(self) -> None:
+        """Start ``cfg.workers`` workers (0: this process runs no jobs; they wait,
+        durable, for a process that does)."""
         base = f"{os.getpid()}"
         self._tasks = [
             asyncio.create_task(self._work(f"{base}-w{i}"), name=f"job-worker-{i}")
-            for i in range(max(1, self.cfg.workers))
+            for i in range(self.cfg.workers)
         ]
 
     async def stop(self) -> None:

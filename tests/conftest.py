@@ -11,8 +11,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from gateway.config import Settings  # noqa: E402
-from tests.support.services import Postgres  # noqa: E402
+from gateway.config import Settings
+from tests.support.services import Postgres
 
 
 @pytest.fixture

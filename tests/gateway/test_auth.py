@@ -88,8 +88,14 @@ def test_hash_matches_stdlib_scrypt() -> None:
 
 @pytest.mark.parametrize(
     "encoded",
-    ["", "plain-text-password", "bcrypt$x", "scrypt$16384$8$1$!!!$abc", "scrypt$3$8$1$AAAA$AAAA",
-     "scrypt$16384$8$1$AAAA$"],
+    [
+        "",
+        "plain-text-password",
+        "bcrypt$x",
+        "scrypt$16384$8$1$!!!$abc",
+        "scrypt$3$8$1$AAAA$AAAA",
+        "scrypt$16384$8$1$AAAA$",
+    ],
 )
 def test_damaged_hashes_never_verify(encoded: str) -> None:
     assert not verify_password("plain-text-password", encoded)
@@ -155,9 +161,7 @@ async def test_disabled_account_cannot_log_in(db: Sessions) -> None:
     assert await authenticate(db, "alice", PASSWORD) is None
 
 
-async def test_unknown_user_costs_the_same_kdf_work(
-    db: Sessions, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_unknown_user_costs_the_same_kdf_work(db: Sessions, monkeypatch: pytest.MonkeyPatch) -> None:
     await create_user(db, "alice", PASSWORD, "operator")
     pw.dummy_hash()  # made once per process, outside any login
     calls: list[int] = []

@@ -38,7 +38,7 @@ async def test_transient_send_failures_are_retried_until_delivered(core: Core) -
             break
         await asyncio.sleep(0.02)
     assert len(core.channel.sent) == 1
-    send = [j for j in await jobs(core) if j.kind == "send"][0]
+    send = next(j for j in await jobs(core) if j.kind == "send")
     assert send.status == "done" and send.attempts == 3
 
 
@@ -63,7 +63,9 @@ async def test_unknown_job_kind_is_dead_at_once(core: Core) -> None:
     assert job.status == "dead" and job.attempts == 1 and "no handler" in (job.last_error or "")
 
 
-async def test_a_crashed_workers_job_is_taken_again_after_its_lease(settings: Settings, migrated: Settings) -> None:
+async def test_a_crashed_workers_job_is_taken_again_after_its_lease(
+    settings: Settings, migrated: Settings
+) -> None:
     clock = FakeClock()
     engine = make_engine(settings.database_url)
     store = SqlStore(make_session_factory(engine), clock, settings, InProcessEventBus())

@@ -38,7 +38,7 @@ async def test_reply_is_delivered_on_the_customer_channel(core: Core, operator: 
     assert last.author_name == "Olga" and last.recipient.address == "alice"
     assert msg.delivery == "queued"
     after = await core.operators.messages(ticket.conversation_id)
-    assert [m for m in after if m.id == msg.id][0].delivery == "sent"
+    assert next(m for m in after if m.id == msg.id).delivery == "sent"
     t = await core.operators.get_ticket(ticket.id)
     assert t.first_response_at is not None and t.status is TicketStatus.OPEN  # reply takes over
 

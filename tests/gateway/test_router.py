@@ -92,8 +92,15 @@ async def test_auto_replies_are_never_answered(core: Core) -> None:
     from gateway.models import Identity, Inbound
 
     await core.store.accept_inbound(
-        Inbound("fake", "ooo-1", "t", Identity("fake", "t"), "I am out of office", datetime.now(UTC),
-                auto_submitted=True)
+        Inbound(
+            "fake",
+            "ooo-1",
+            "t",
+            Identity("fake", "t"),
+            "I am out of office",
+            datetime.now(UTC),
+            auto_submitted=True,
+        )
     )
     await core.drain()
     assert core.channel.sent == []

@@ -56,12 +56,29 @@ class Postgres:
         if self._as_root:
             shutil.chown(self.dir, "postgres", "postgres")
         self._run(
-            str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
-            "--no-sync", "-E", "UTF8",
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
         )
         opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off"
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"),
-                  "-o", opts, "-w", "start")
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "log"),
+            "-o",
+            opts,
+            "-w",
+            "start",
+        )
         return self
 
     def stop(self) -> None:
@@ -74,6 +91,15 @@ class Postgres:
         """A fresh empty database; returns its asyncpg SQLAlchemy URL."""
         self._counter += 1
         name = f"t{os.getpid()}_{self._counter}"
-        self._run(str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                  "-c", f"CREATE DATABASE {name}")
+        self._run(
+            str(self.bin / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-c",
+            f"CREATE DATABASE {name}",
+        )
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{name}"
