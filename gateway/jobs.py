@@ -10,6 +10,7 @@ import os
 import random
 from collections.abc import Awaitable, Callable, Mapping
 
+from gateway import metrics
 from gateway.config import JobSettings
 from gateway.store import JobView, SqlStore
 
@@ -93,17 +94,20 @@ class JobRunner:
         try:
             if handler is None:
                 raise PermanentJobError(f"no handler for job kind {job.kind!r}")
-            await handler(job)
+            with metrics.JOB_SECONDS.labels(job.kind).time():
+                await handler(job)
         except asyncio.CancelledError:
             raise
         except PermanentJobError as exc:
             self.failed += 1
             log.error("job %s (%s) failed permanently: %s", job.id, job.kind, exc)
+            metrics.JOBS_DEAD.labels(job.kind).inc()
             await self.store.retry_job(job, f"permanent: {exc}", None)
         except Exception as exc:
             self.failed += 1
             delay = backoff_delay(job.attempts, self.cfg)
             again = await self.store.retry_job(job, f"{type(exc).__name__}: {exc}", delay)
+            (metrics.JOBS_RETRIED if again else metrics.JOBS_DEAD).labels(job.kind).inc()
             log.warning(
                 "job %s (%s) attempt %d failed: %s; %s",
                 job.id,
@@ -114,4 +118,5 @@ class JobRunner:
             )
         else:
             self.processed += 1
+            metrics.JOBS_DONE.labels(job.kind).inc()
             await self.store.finish_job(job)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from gateway import metrics
 from gateway.jobs import PermanentJobError
 from gateway.models import (
     AuthorKind,
@@ -61,6 +62,7 @@ class Outbox:
             await self._set_delivery(message_id, DeliveryStatus.FAILED.value, "channel not configured")
             raise PermanentJobError(f"channel {outbound.channel!r} is not configured")
         delivery = await channel.send(outbound)  # TransientDeliveryError → retried
+        metrics.DELIVERIES.labels(outbound.channel, delivery.status.value).inc()
         await self._set_delivery(message_id, delivery.status.value, delivery.detail, delivery.external_id)
         if delivery.status is DeliveryStatus.FAILED:
             raise PermanentJobError(f"delivery failed: {delivery.detail}")

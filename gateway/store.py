@@ -15,6 +15,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gateway import metrics
 from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.db.tables import Job, Message
@@ -89,6 +90,7 @@ class SqlStore:
         """
         existing = await self._find_external(inbound.channel, inbound.external_id)
         if existing:
+            metrics.MESSAGES_DUPLICATE.labels(inbound.channel).inc()
             return existing
         try:
             async with self.tx() as tx:
@@ -131,7 +133,9 @@ class SqlStore:
             existing = await self._find_external(inbound.channel, inbound.external_id)
             if existing is None:
                 raise
+            metrics.MESSAGES_DUPLICATE.labels(inbound.channel).inc()
             return existing
+        metrics.MESSAGES_ACCEPTED.labels(inbound.channel).inc()
         return result
 
     async def _find_external(self, channel: str, external_id: str) -> AcceptResult | None:
