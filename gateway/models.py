@@ -18,6 +18,7 @@ class Action(enum.StrEnum):
     ANSWER = "answer"
     HANDOFF = "handoff"
     SMALLTALK = "smalltalk"
+    CLARIFY = "clarify"  # one clarifying question: which of two close articles?
 
 
 class ConversationState(enum.StrEnum):

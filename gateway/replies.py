@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from gateway.models import QuickReply
 
 _TEXT: dict[str, dict[str, str]] = {
@@ -50,6 +52,11 @@ _TEXT: dict[str, dict[str, str]] = {
         "fr": "Vous êtes de nouveau avec l'assistant. Posez votre question, ou écrivez "
         "« parler à un conseiller ».",
     },
+    "clarify": {
+        "en": "I'm not sure which of these you mean. Please pick one:",
+        "fr": "Je ne suis pas sûr de ce que vous cherchez. Lequel de ces sujets ?",
+    },
+    "qr_none": {"en": "None of these", "fr": "Aucun des deux"},
     "qr_solved": {"en": "Yes, solved", "fr": "Oui, c'est résolu"},
     "qr_handoff": {"en": "No, talk to a person", "fr": "Non, parler à un conseiller"},
 }
@@ -75,6 +82,17 @@ def answer_quick_replies(lang: str) -> tuple[QuickReply, ...]:
         QuickReply("solved", text("qr_solved", lang)),
         QuickReply("handoff", text("qr_handoff", lang)),
     )
+
+
+def clarify_text(titles: Sequence[str], lang: str) -> str:
+    lines = "\n".join(f"{n}. {title}" for n, title in enumerate(titles, start=1))
+    return f"{text('clarify', lang)}\n\n{lines}"
+
+
+def clarify_quick_replies(titles: Sequence[str], lang: str) -> tuple[QuickReply, ...]:
+    """One button per offered article ("pick:1", "pick:2"), then "None of these"."""
+    picks = tuple(QuickReply(f"pick:{n}", title[:80]) for n, title in enumerate(titles, start=1))
+    return (*picks, QuickReply("none", text("qr_none", lang)))
 
 
 def format_answer(title: str, body: str, lang: str) -> str:

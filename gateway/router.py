@@ -12,6 +12,7 @@ from typing import Any
 
 from gateway import replies
 from gateway.config import Settings
+from gateway.conversation_signals import context_from_messages, frustration
 from gateway.db.tables import Conversation, Message
 from gateway.intents import Intent, classify
 from gateway.jobs import PermanentJobError
@@ -53,9 +54,13 @@ class Router:
                 return
             text, quick_reply = msg.text, msg.meta.get("quick_reply")
             hint = msg.meta.get("language_hint") or conv.lang or None
+            history = await tx.messages(conv.id, include_internal=True)
+            context = context_from_messages(history, message_id)
 
         decision = (
-            await decide(text, self.retriever, self.policy, quick_reply=quick_reply, lang_hint=hint)
+            await decide(
+                text, self.retriever, self.policy, quick_reply=quick_reply, lang_hint=hint, context=context
+            )
             if self.settings.bot.enabled
             else Decision(Action.HANDOFF, "bot_disabled", detect(text, hint))
         )
@@ -79,6 +84,8 @@ class Router:
                     quick_replies=replies.answer_quick_replies(decision.lang),
                     meta={"article_id": hit.article_id, "confidence": decision.confidence},
                 )
+            elif decision.action is Action.CLARIFY:
+                await self._clarify(tx, conv, decision)
             elif decision.action is Action.SMALLTALK:
                 key = {"greeting": "greeting", "thanks": "thanks", "solved": "solved"}.get(
                     decision.intent.value, "empty"
@@ -90,6 +97,21 @@ class Router:
                     tx.set_state(conv, ConversationState.RESOLVED)
             else:
                 await self.hand_off(tx, conv, msg, decision)
+
+    @staticmethod
+    async def _clarify(tx: Tx, conv: Conversation, decision: Decision) -> None:
+        """Ask which of the close articles the customer means; the options are kept
+        in the message's meta so the next message can be matched against them."""
+        titles = [hit.title for hit in decision.options]
+        options = [{"id": hit.article_id, "title": hit.title} for hit in decision.options]
+        await tx.add_message(
+            conv,
+            direction="out",
+            author=AuthorKind.BOT,
+            text=replies.clarify_text(titles, decision.lang),
+            quick_replies=replies.clarify_quick_replies(titles, decision.lang),
+            meta={"clarification": {"question": decision.question, "options": options}},
+        )
 
     def _skip_reason(self, msg: Message, conv: Conversation) -> str | None:
         if msg.meta.get("auto_submitted"):
@@ -107,7 +129,7 @@ class Router:
     async def hand_off(self, tx: Tx, conv: Conversation, msg: Message, decision: Decision) -> None:
         """Open a ticket in the first-level queue and tell the customer its number
         and the expected first-response time."""
-        subject = await self._subject(tx, conv, msg)
+        subject = _one_line(decision.question) if decision.question else await self._subject(tx, conv, msg)
         ticket = await tx.open_ticket(conv, subject=subject, reason=decision.reason)
         tx.set_state(conv, ConversationState.PENDING)
         lang = decision.lang
@@ -133,7 +155,7 @@ class Router:
         """The customer's last real question (not "talk to a person")."""
         msgs = await tx.messages(conv.id, include_internal=False)
         for m in reversed(msgs):
-            if m.direction == "in" and classify(m.text) is Intent.NONE:
+            if m.direction == "in" and classify(m.text) is Intent.NONE and not frustration(m.text):
                 return _one_line(m.text)
         return _one_line(trigger.text) or "(no subject)"
 
@@ -152,6 +174,12 @@ def _decision_meta(decision: Decision) -> dict[str, Any]:
     }
     if decision.hit is not None:
         meta["article_id"] = decision.hit.article_id
+    if decision.question:
+        meta["question"] = decision.question
+    if decision.signal:
+        meta["signal"] = decision.signal
+    if decision.options:
+        meta["options"] = [hit.article_id for hit in decision.options]
     if decision.result is not None:
         meta["index_version"] = decision.result.index_version
         meta["candidates"] = [
