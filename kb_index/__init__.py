@@ -14,6 +14,7 @@ Typical use::
 from kb_index.calibration import Calibration, calibration_for, fit_calibration
 from kb_index.chunking import Chunk, chunk_article, chunk_articles, split_passages
 from kb_index.cli import add_kb_commands, build_default_index, run_kb_command
+from kb_index.embed_cache import EmbeddingCache
 from kb_index.embedder import (
     Embedder,
     HashEmbedder,
@@ -28,6 +29,7 @@ from kb_index.sources import (
     LoadResult,
     SourceError,
     SourceLoadError,
+    load_file,
     load_sources,
     parse_markdown,
 )
@@ -35,13 +37,17 @@ from kb_index.vector_index import IndexFormatError, VectorIndex
 from kb_index.versions import (
     BuildReport,
     LoadedIndex,
+    VersionInfo,
+    activate,
     build_index,
     current_version,
     list_versions,
     load_current,
     load_version,
+    next_version_name,
     prune_versions,
     set_current,
+    version_names,
 )
 
 __all__ = [
@@ -53,6 +59,7 @@ __all__ = [
     "CaseResult",
     "Chunk",
     "Embedder",
+    "EmbeddingCache",
     "EvalReport",
     "HashEmbedder",
     "IndexFormatError",
@@ -64,6 +71,8 @@ __all__ = [
     "SourceError",
     "SourceLoadError",
     "VectorIndex",
+    "VersionInfo",
+    "activate",
     "add_kb_commands",
     "build_default_index",
     "build_index",
@@ -77,12 +86,15 @@ __all__ = [
     "list_versions",
     "load_cases",
     "load_current",
+    "load_file",
     "load_sources",
     "load_version",
     "make_embedder",
+    "next_version_name",
     "parse_markdown",
     "prune_versions",
     "run_kb_command",
     "set_current",
     "split_passages",
+    "version_names",
 ]

@@ -8,6 +8,13 @@ Formats (see DESIGN.md, "Knowledge base formats"):
 - ``.csv`` / ``.jsonl`` FAQ tables with ``id, question, answer`` (optional ``title``,
   ``lang``, ``tags``); rows sharing an id are question variants of one entry, whose
   answer is the first non-empty one.
+- ``.html`` / ``.htm`` pages, boilerplate removed and sanitised
+  (:mod:`kb_index.html_source`); ``.txt`` plain text, first line the title
+  (:mod:`kb_index.text_source`).  Their id is ``<meta name="guichet-id">`` or the
+  slug of their path.
+
+Every article has a language: the declared one (front matter, column, ``<html
+lang>``; ``fr-FR`` is ``fr``), else the one detected in its text.
 
 A broken file (or a broken row of a FAQ table) becomes a :class:`SourceError` with
 the path and a reason an admin can act on; everything else still loads.  With
@@ -22,14 +29,20 @@ import io
 import json
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from kb_index.html_source import HtmlSourceError, decode_html, parse_html
+from kb_index.text_source import TextSourceError, article_lang, parse_text, path_slug
+
 MARKDOWN_EXTENSIONS = (".md",)
 FAQ_EXTENSIONS = (".csv", ".jsonl")
+HTML_EXTENSIONS = (".html", ".htm")
+TEXT_EXTENSIONS = (".txt",)
+EXTENSIONS = MARKDOWN_EXTENSIONS + FAQ_EXTENSIONS + HTML_EXTENSIONS + TEXT_EXTENSIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +91,7 @@ class _Collector:
     errors: list[SourceError] = field(default_factory=list)
 
     def add(self, article: Article) -> None:
+        article = replace(article, lang=article_lang(article.lang, article.title, article.body))
         previous = self.articles.get(article.id)
         if previous is not None:
             self.errors.append(
@@ -102,31 +116,59 @@ def load_sources(source_dir: str | Path, *, strict: bool = False) -> LoadResult:
     skipped: list[str] = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root)
-        if any(part.startswith(".") for part in rel.parts):
+        if any(part.startswith(".") for part in rel.parts) or path.suffix.lower() not in EXTENSIONS:
             skipped.append(str(path))
             continue
-        suffix = path.suffix.lower()
-        if suffix not in MARKDOWN_EXTENSIONS + FAQ_EXTENSIONS:
-            skipped.append(str(path))
-            continue
-        try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            collector.errors.append(SourceError(str(path), f"not valid UTF-8 ({exc.reason})"))
-            continue
-        except OSError as exc:
-            collector.errors.append(SourceError(str(path), f"cannot read: {exc.strerror}"))
-            continue
-        if suffix in MARKDOWN_EXTENSIONS:
-            try:
-                collector.add(parse_markdown(text, str(path)))
-            except _Broken as exc:
-                collector.errors.append(SourceError(str(path), str(exc)))
-        else:
-            _load_faq(text, str(path), suffix, collector)
+        _load_file(path, rel, collector)
     if strict and collector.errors:
         raise SourceLoadError(collector.errors)
     return LoadResult(tuple(collector.articles.values()), tuple(collector.errors), tuple(skipped))
+
+
+def load_file(path: str | Path, root: str | Path | None = None) -> LoadResult:
+    """Load one file as :func:`load_sources` would (its id slug, if it needs one, is
+    taken from its path inside ``root``, by default its own directory)."""
+    path = Path(path)
+    if path.suffix.lower() not in EXTENSIONS:
+        known = ", ".join(EXTENSIONS)
+        return LoadResult((), (SourceError(str(path), f"unsupported file type (expected {known})"),))
+    collector = _Collector()
+    _load_file(path, path.relative_to(root) if root is not None else Path(path.name), collector)
+    return LoadResult(tuple(collector.articles.values()), tuple(collector.errors))
+
+
+def _load_file(path: Path, rel: Path, collector: _Collector) -> None:
+    suffix = path.suffix.lower()
+    try:
+        data = path.read_bytes()
+        text = decode_html(data) if suffix in HTML_EXTENSIONS else data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        collector.errors.append(SourceError(str(path), f"not valid UTF-8 ({exc.reason})"))
+        return
+    except OSError as exc:
+        collector.errors.append(SourceError(str(path), f"cannot read: {exc.strerror}"))
+        return
+    try:
+        if suffix in MARKDOWN_EXTENSIONS:
+            collector.add(parse_markdown(text, str(path)))
+        elif suffix in HTML_EXTENSIONS:
+            page = parse_html(text)
+            collector.add(Article(id=page.id or _slug(rel), title=page.title, body=page.body,
+                                  lang=page.lang, tags=page.tags, source=str(path)))
+        elif suffix in TEXT_EXTENSIONS:
+            title, body = parse_text(text)
+            collector.add(Article(id=_slug(rel), title=title, body=body, source=str(path)))
+        else:
+            _load_faq(text, str(path), suffix, collector)
+    except (_Broken, HtmlSourceError, TextSourceError) as exc:
+        collector.errors.append(SourceError(str(path), str(exc)))
+
+
+def _slug(rel: Path) -> str:
+    slug = path_slug(rel)
+    if not slug:
+        raise _Broken("cannot make an id from the file name: rename it with letters or digits")
+    return slug
 
 
 # ------------------------------------------------------------------ markdown

@@ -10,7 +10,16 @@ Layout::
 A build writes ``versions/.tmp-<version>/``, renames it to ``versions/<version>/``
 (a reader never sees a half-written version), then replaces ``CURRENT`` through a
 temporary file and ``os.replace``.  The newest ``keep`` versions are kept (the live
-one always), older ones are pruned.
+one always), older ones are pruned.  Rolling back is :func:`activate` of an older
+kept version; :func:`list_versions` describes them.
+
+Rebuilds are incremental: vectors come from the content-hash cache in
+``INDEX_DIR/cache/`` (:mod:`kb_index.embed_cache`) and only new or changed chunks
+are encoded; ``BuildReport.reused`` / ``.embedded`` say how many of each.
+``on_progress(done, total, stage)`` follows a build: ``loading`` (0, 0), then
+``embedding`` (chunks with a vector so far, of all chunks) after the cache lookup
+and after every batch, then ``writing`` and ``done`` (total, total).  It is called
+in the building thread; an exception it raises aborts the build (nothing written).
 """
 
 from __future__ import annotations
@@ -26,7 +35,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from kb_index.chunking import Chunk, chunk_articles
+from kb_index.build_progress import ProgressCallback, fan_out, terminal_bar
+from kb_index.chunking import chunk_articles
+from kb_index.embed_cache import EmbeddingCache, embed_texts
 from kb_index.embedder import Embedder
 from kb_index.sources import Article, SourceError, load_sources
 from kb_index.vector_index import IndexFormatError, VectorIndex
@@ -38,6 +49,7 @@ ARTICLES_FILE = "articles.json"
 FORMAT = 1
 DEFAULT_KEEP = 5
 BATCH_SIZE = 64
+STALE_TMP_SECONDS = 3600  # a .tmp- build directory older than this was left by a crash
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +62,21 @@ class BuildReport:
     skipped: tuple[str, ...] = ()
     pruned: tuple[str, ...] = ()
     seconds: float = 0.0
+    reused: int = 0  # chunk vectors taken from the embedding cache
+    embedded: int = 0  # chunk texts encoded by this build
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """One kept index version, as the admin page lists it."""
+
+    version: str
+    created_at: str
+    articles: int
+    chunks: int
+    embedder: str
+    current: bool
+    errors: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +93,11 @@ class LoadedIndex:
         return str(self.manifest.get("embedder", {}).get("name", ""))
 
 
+def next_version_name(index_dir: str | Path) -> str:
+    """A fresh version name (UTC time of the build), to pass to :func:`build_index`."""
+    return _new_version(Path(index_dir) / VERSIONS_DIR)
+
+
 def _new_version(versions: Path) -> str:
     now = datetime.now(UTC)
     base = now.strftime("%Y%m%d-%H%M%S-%f")
@@ -76,30 +108,6 @@ def _new_version(versions: Path) -> str:
     return name
 
 
-def _encode_batches(embedder: Embedder, chunks: list[Chunk], progress: bool) -> VectorIndex:
-    index = VectorIndex(embedder.dim)
-    batches = [chunks[i : i + BATCH_SIZE] for i in range(0, len(chunks), BATCH_SIZE)]
-    if not progress:
-        for batch in batches:
-            index.add(embedder.encode([c.text for c in batch]), batch)
-        return index
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    columns = (
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True)) as bar:
-        task = bar.add_task(f"Embedding with {embedder.name}", total=len(chunks))
-        for batch in batches:
-            index.add(embedder.encode([c.text for c in batch]), batch)
-            bar.advance(task, len(batch))
-    return index
-
-
 def build_index(
     source_dir: str | Path,
     index_dir: str | Path,
@@ -108,27 +116,51 @@ def build_index(
     strict: bool = False,
     progress: bool = True,
     keep: int = DEFAULT_KEEP,
+    on_progress: ProgressCallback | None = None,
+    cache: bool = True,
+    batch_size: int = BATCH_SIZE,
+    version: str | None = None,
 ) -> BuildReport:
-    """Load sources, embed, write a new version and make it CURRENT.
+    """Load sources, embed (reusing cached vectors), write a new version and make
+    it CURRENT.  ``progress`` shows a bar on stderr; ``on_progress`` is the
+    callback described in the module docstring; ``cache=False`` embeds everything;
+    ``version`` names the new version (default: :func:`next_version_name`).
 
     Broken source files are reported in ``BuildReport.errors`` and left out; with
     ``strict`` they raise :class:`kb_index.sources.SourceLoadError` before anything
     is written.  A missing ``source_dir`` raises FileNotFoundError (an empty index
     must not replace a good one because of a typo in a path).
     """
+    if progress:
+        with terminal_bar(f"Embedding with {embedder.name}") as bar:
+            return build_index(source_dir, index_dir, embedder, strict=strict, progress=False,
+                               keep=keep, on_progress=fan_out(bar, on_progress), cache=cache,
+                               batch_size=batch_size, version=version)
+    report = fan_out(on_progress)
     started = time.monotonic()
     if not Path(source_dir).is_dir():
         raise FileNotFoundError(f"knowledge-base directory not found: {source_dir}")
+    report(0, 0, "loading")
     loaded = load_sources(source_dir, strict=strict)
     chunks = chunk_articles(loaded.articles)
-    vectors = _encode_batches(embedder, chunks, progress)
 
     versions = Path(index_dir) / VERSIONS_DIR
     versions.mkdir(parents=True, exist_ok=True)
-    version = _new_version(versions)
+    version = version or _new_version(versions)
+    if (versions / version).exists():
+        raise FileExistsError(f"index version {version!r} already exists in {index_dir}")
     tmp = versions / f".tmp-{version}"
     tmp.mkdir()
     try:
+        embedded = embed_texts(
+            embedder, [c.text for c in chunks],
+            EmbeddingCache.for_index(index_dir) if cache else None,
+            batch_size=batch_size,
+            on_batch=lambda done: report(done, len(chunks), "embedding"),
+        )
+        vectors = VectorIndex(embedder.dim)
+        vectors.add(embedded.vectors, chunks)
+        report(len(chunks), len(chunks), "writing")
         manifest = {
             "format": FORMAT,
             "version": version,
@@ -139,6 +171,8 @@ def build_index(
             "source_dir": str(Path(source_dir).resolve()),
             "errors": [asdict(e) for e in loaded.errors],
             "skipped": list(loaded.skipped),
+            "reused": embedded.reused,
+            "embedded": embedded.embedded,
         }
         _write_json(tmp / MANIFEST_FILE, manifest)
         _write_json(tmp / ARTICLES_FILE, [_article_dict(a) for a in loaded.articles])
@@ -149,6 +183,7 @@ def build_index(
         raise
     set_current(index_dir, version)
     pruned = prune_versions(index_dir, keep=keep)
+    report(len(chunks), len(chunks), "done")
     return BuildReport(
         version=version,
         path=versions / version,
@@ -158,6 +193,8 @@ def build_index(
         skipped=loaded.skipped,
         pruned=tuple(pruned),
         seconds=time.monotonic() - started,
+        reused=embedded.reused,
+        embedded=embedded.embedded,
     )
 
 
@@ -191,7 +228,7 @@ def current_version(index_dir: str | Path) -> str | None:
     return name or None
 
 
-def list_versions(index_dir: str | Path) -> list[str]:
+def version_names(index_dir: str | Path) -> list[str]:
     """Complete versions, oldest first."""
     versions = Path(index_dir) / VERSIONS_DIR
     if not versions.is_dir():
@@ -203,13 +240,52 @@ def list_versions(index_dir: str | Path) -> list[str]:
     )
 
 
-def prune_versions(index_dir: str | Path, keep: int = DEFAULT_KEEP) -> list[str]:
-    """Delete all but the newest ``keep`` versions; never the CURRENT one."""
+def list_versions(index_dir: str | Path) -> list[VersionInfo]:
+    """Every kept version, newest first, with what its manifest says."""
     live = current_version(index_dir)
-    names = list_versions(index_dir)
+    infos = []
+    for name in reversed(version_names(index_dir)):
+        try:
+            manifest = json.loads((Path(index_dir) / VERSIONS_DIR / name / MANIFEST_FILE).read_text("utf-8"))
+        except (OSError, ValueError):
+            continue  # pruned or broken while we looked: not a version to offer
+        infos.append(VersionInfo(
+            version=name,
+            created_at=str(manifest.get("created_at", "")),
+            articles=int(manifest.get("article_count", 0)),
+            chunks=int(manifest.get("chunk_count", 0)),
+            embedder=str(manifest.get("embedder", {}).get("name", "")),
+            current=name == live,
+            errors=len(manifest.get("errors", ())),
+        ))
+    return infos
+
+
+def activate(index_dir: str | Path, version: str) -> None:
+    """Make a kept ``version`` the live one (a rollback, or forward again): checks
+    that it loads, then switches CURRENT atomically.  Raises FileNotFoundError for
+    an unknown version and IndexFormatError for a damaged one."""
+    if version not in version_names(index_dir):
+        raise FileNotFoundError(f"no index version {version!r} in {index_dir}")
+    load_version(index_dir, version)
+    set_current(index_dir, version)
+
+
+def prune_versions(index_dir: str | Path, keep: int = DEFAULT_KEEP) -> list[str]:
+    """Delete all but the newest ``keep`` versions; never the CURRENT one.  Build
+    directories a crash left behind (``.tmp-*`` older than an hour) go too."""
+    live = current_version(index_dir)
+    names = version_names(index_dir)
     doomed = [v for v in names[: max(0, len(names) - max(1, keep))] if v != live]
     for name in doomed:
         shutil.rmtree(Path(index_dir) / VERSIONS_DIR / name, ignore_errors=True)
+    cutoff = time.time() - STALE_TMP_SECONDS
+    for tmp in (Path(index_dir) / VERSIONS_DIR).glob(".tmp-*"):
+        try:
+            if tmp.stat().st_mtime < cutoff:
+                shutil.rmtree(tmp, ignore_errors=True)
+        except OSError:
+            pass
     return doomed
 
 

@@ -133,11 +133,11 @@ def test_bad_json_line_is_reported_with_its_number_and_other_lines_load(kb_dir: 
 
 
 def test_unknown_extensions_and_hidden_files_are_skipped_not_errors(kb_dir: Path) -> None:
-    (kb_dir / "notes.txt").write_text("hello", "utf-8")
+    (kb_dir / "notes.docx").write_text("hello", "utf-8")
     (kb_dir / ".draft.md").write_text("not even front matter", "utf-8")
     result = load_sources(kb_dir)
     assert result.errors == ()
-    assert {Path(p).name for p in result.skipped} == {"notes.txt", ".draft.md"}
+    assert {Path(p).name for p in result.skipped} == {"notes.docx", ".draft.md"}
 
 
 def test_strict_mode_raises_with_every_error(kb_dir: Path) -> None:

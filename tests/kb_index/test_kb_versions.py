@@ -15,11 +15,11 @@ from kb_index.versions import (
     CURRENT_FILE,
     build_index,
     current_version,
-    list_versions,
     load_current,
     load_version,
     prune_versions,
     set_current,
+    version_names,
 )
 
 
@@ -70,7 +70,7 @@ def test_strict_build_writes_nothing(kb_dir: Path, tmp_path: Path, embedder: Has
     with pytest.raises(SourceLoadError):
         build_index(kb_dir, tmp_path / "index", embedder, strict=True, progress=False)
     assert current_version(tmp_path / "index") is None
-    assert list_versions(tmp_path / "index") == []
+    assert version_names(tmp_path / "index") == []
 
 
 def test_missing_source_dir_does_not_replace_a_good_index(
@@ -91,7 +91,7 @@ def test_current_switches_and_old_versions_are_pruned(
     assert len(set(versions)) == 4
     assert versions == sorted(versions)  # names sort in build order
     assert current_version(index_dir) == versions[-1]
-    assert list_versions(index_dir) == versions[-2:]
+    assert version_names(index_dir) == versions[-2:]
 
 
 def test_prune_never_removes_the_current_version(
@@ -102,7 +102,7 @@ def test_prune_never_removes_the_current_version(
                 for _ in range(3)]
     set_current(index_dir, versions[0])  # roll back to the oldest
     assert prune_versions(index_dir, keep=1) == [versions[1]]
-    assert list_versions(index_dir) == [versions[0], versions[2]]
+    assert version_names(index_dir) == [versions[0], versions[2]]
     assert (index_dir / CURRENT_FILE).read_text().strip() == versions[0]
 
 
