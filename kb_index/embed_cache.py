@@ -11,11 +11,12 @@ another process), writers wait on SQLite's lock, and a half-written entry is
 never visible.  Each lookup or store marks the entry used; :meth:`prune` keeps the
 ``max_entries`` most recently used ones.  The cache is an optimisation only: a
 missing, locked-out or corrupt cache file is logged and the build embeds
-everything instead of failing.
+everything instead of failing (a corrupt file is set aside as ``*.corrupt``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import sqlite3
@@ -86,8 +87,15 @@ class EmbeddingCache:
                 self._touch(conn, list(found))
         except sqlite3.Error as exc:
             log.warning("embedding cache %s unreadable (%s): embedding everything", self.path, exc)
+            self._set_aside_if_corrupt(exc)
             return {}
         return found
+
+    def _set_aside_if_corrupt(self, exc: sqlite3.Error) -> None:
+        """A damaged file (not merely a locked one) is renamed, so the next store starts afresh."""
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+            with contextlib.suppress(OSError):
+                self.path.replace(self.path.with_name(self.path.name + ".corrupt"))
 
     def put_many(self, items: Iterable[tuple[bytes, np.ndarray]]) -> None:
         rows = [
