@@ -1,0 +1,28 @@
+"""Shared by the bench's server processes: serve an aiohttp app on 127.0.0.1 on a
+free port, print ``READY <port>`` for the parent, run until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from aiohttp import web
+
+READY = "READY"
+
+
+async def serve_until_stopped(app: web.Application, host: str = "127.0.0.1") -> None:
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=5)
+    await runner.setup()
+    site = web.TCPSite(runner, host, 0)
+    await site.start()
+    port = int(runner.addresses[0][1])
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"{READY} {port}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
