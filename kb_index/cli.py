@@ -178,8 +178,9 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         results = reports[0].results
         try:
             fitted = fit_calibration(
-                [r.scores for r in results],
+                [r.features for r in results],
                 [r.top is not None and r.top == r.expected for r in results],
+                name=embedder.name,
             )
         except ValueError as exc:
             err.print(f"[red]cannot fit calibration:[/] {escape(str(exc))}")

@@ -21,7 +21,8 @@ class CaseResult:
     confidence: float
     reason: str
     top: str | None  # top hit, whatever the decision
-    scores: tuple[float, ...] = ()  # ranked article scores (for fitting the calibration)
+    scores: tuple[float, ...] = ()  # ranked fused article scores
+    features: Mapping[str, float] = field(default_factory=dict)  # calibration features (for refitting)
 
     @property
     def top_score(self) -> float:

@@ -23,8 +23,10 @@ from typing import Any
 
 from gateway.models import Action
 from gateway.policy import PolicyConfig, decide
+from kb_index.calibration import FEATURES, Calibration
 from kb_index.embedder import Embedder
 from kb_index.eval_report import CaseResult, EvalReport, compute_metrics
+from kb_index.fusion import FusionConfig
 from kb_index.retriever import KBRetriever
 from kb_index.versions import build_index
 
@@ -109,6 +111,7 @@ async def run_cases(
                 reason=decision.reason,
                 top=top.article_id if top else None,
                 scores=tuple(result.extras.get("scores", ())),
+                features={f: float(result.extras.get(f, 0.0)) for f in FEATURES},
             )
         )
     return results
@@ -143,6 +146,8 @@ async def evaluate_many_async(
     *,
     exclude_kinds: Iterable[str] = (),
     progress: bool = False,
+    calibration: Calibration | None = None,
+    fusion: FusionConfig | None = None,
 ) -> list[EvalReport]:
     """One temporary index, one report per threshold."""
     excluded = set(exclude_kinds)
@@ -152,7 +157,7 @@ async def evaluate_many_async(
         build = await loop.run_in_executor(
             None, lambda: build_index(kb_dir, tmp, embedder, progress=progress)
         )
-        retriever = KBRetriever(tmp, embedder)
+        retriever = KBRetriever(tmp, embedder, calibration=calibration, fusion=fusion)
         try:
             loaded = retriever.loaded
             _check_expected(cases, set(loaded.articles) if loaded else set(), Path(cases_path))

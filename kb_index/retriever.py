@@ -17,17 +17,24 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from gateway.protocols import Hit, SearchResult
-from kb_index.calibration import BASELINE_DEPTH, Calibration, calibration_for, score_features
+from kb_index.calibration import BASELINE_DEPTH, Calibration, calibration_for, features_of
 from kb_index.embedder import Embedder
+from kb_index.fusion import FusionConfig, aggregate, fuse, ranked
+from kb_index.lexical import tokenize
 from kb_index.vector_index import IndexFormatError
 from kb_index.versions import LoadedIndex, current_version, load_version
 
 log = logging.getLogger(__name__)
 
-CHUNKS_PER_HIT = 20  # FAISS neighbours fetched per requested article hit
-MIN_CHUNKS = 100  # enough to rank BASELINE_DEPTH articles for the confidence
+FULL_SCAN = 50_000  # up to this many chunks, every chunk gets its dense score
+DENSE_DEPTH = 2_000  # above it, FAISS neighbours fetched per query
+MIN_CHUNKS = 100
+DENSE_ONLY = FusionConfig(lexical_weight=0.0)  # for index versions built without BM25
 
 
 class KBRetriever:
@@ -39,11 +46,14 @@ class KBRetriever:
         embedder: Embedder,
         *,
         calibration: Calibration | None = None,
+        fusion: FusionConfig | None = None,
         executor: ThreadPoolExecutor | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
         self.embedder = embedder
         self.calibration = calibration or calibration_for(embedder.name)
+        self.fusion = fusion or FusionConfig()
+        self._rows: tuple[LoadedIndex, np.ndarray, list[str]] | None = None
         self._own_executor = executor is None
         self._executor = executor or ThreadPoolExecutor(1, thread_name_prefix="kb-search")
         self._reload_lock = asyncio.Lock()
@@ -130,33 +140,79 @@ class KBRetriever:
         if query.shape[1] != loaded.vectors.dim:
             detail = f"query dim {query.shape[1]} != index dim {loaded.vectors.dim}"
             return SearchResult((), 0.0, loaded.version, {"status": "error", "detail": detail})
-        ids, scores = loaded.vectors.search(query, max(MIN_CHUNKS, k * CHUNKS_PER_HIT))
-        best: dict[str, tuple[float, str]] = {}
-        for row_id, score in zip(ids[0].tolist(), scores[0].tolist(), strict=True):
-            if row_id < 0:
-                continue
-            chunk = loaded.vectors.row(row_id)
-            if chunk.article_id not in best or score > best[chunk.article_id][0]:
-                best[chunk.article_id] = (float(score), chunk.text)
-        ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))
+        return self.rank(loaded, text, query[0], k)
+
+    def search_encoded(self, text: str, vector: np.ndarray, k: int = 5) -> SearchResult:
+        """Like :meth:`search_sync` with the query already encoded (batch evaluations)."""
+        loaded = self._loaded
+        if loaded is None or not text.strip():
+            return self._empty(loaded, text)
+        return self.rank(loaded, text, vector, k)
+
+    def rank(self, loaded: LoadedIndex, text: str, vector: np.ndarray, k: int) -> SearchResult:
+        """Hybrid ranking of one encoded query against one index version."""
+        dense, matched = self._dense(loaded, vector)
+        tokens = tokenize(text)
+        lex_index = loaded.lexical
+        lexical = lex_index.article_scores(tokens) if lex_index is not None else {}
+        config = self.fusion if lex_index is not None else DENSE_ONLY
+        fused = fuse(dense, lexical, config)
         hits = []
-        for article_id, (score, matched) in ranked[: max(0, k)]:
+        for article_id, score in fused[: max(0, k)]:
             article = loaded.articles.get(article_id)
             if article is None:
                 continue
-            hits.append(
-                Hit(article.id, article.title, article.body, score, article.lang,
-                    article.tags, matched)
-            )
-        head = [score for _, (score, _) in ranked[:BASELINE_DEPTH]]
-        top, margin, lift = score_features(head)
-        extras = {
+            hits.append(Hit(article.id, article.title, article.body, score, article.lang,
+                            article.tags, matched.get(article_id, "")))
+        head = [score for _, score in fused[:BASELINE_DEPTH]]
+        top_id = fused[0][0] if fused else ""
+        lex_top = ranked(lexical)[0][0] if lexical else ""
+        coverage = lex_index.coverage(tokens, top_id) if lex_index is not None and top_id else 0.0
+        features = features_of(head, agree=bool(lex_top) and lex_top == top_id, coverage=coverage)
+        extras: dict[str, Any] = {
             "status": "ok",
-            "top_score": round(top, 4),
-            "margin": round(margin, 4),
-            "lift": round(lift, 4),
+            **{name: round(value, 4) for name, value in features.items()},
             "scores": [round(x, 4) for x in head],
+            "dense": round(dense.get(top_id, 0.0), 4),
+            "lexical": round(lexical.get(top_id, 0.0), 4),
+            "lexical_top": lex_top,
             "embedder": self.embedder.name,
+            "calibration": self.calibration.name,
         }
-        confidence = self.calibration.confidence(head) if hits else 0.0
+        confidence = self.calibration.confidence(features) if hits else 0.0
         return SearchResult(tuple(hits), confidence, loaded.version, extras)
+
+    def _dense(self, loaded: LoadedIndex, vector: np.ndarray) -> tuple[dict[str, float], dict[str, str]]:
+        """Per-article dense scores (fusion.top_m best chunks) and each one's best chunk."""
+        total = len(loaded.vectors)
+        depth = total if total <= FULL_SCAN else max(MIN_CHUNKS, DENSE_DEPTH)
+        ids, scores = loaded.vectors.search(vector, depth)
+        row_article, names = self._row_articles(loaded)
+        ids, scores = ids[0], scores[0]
+        keep = ids >= 0
+        ids, scores = ids[keep], scores[keep]
+        articles = row_article[ids]
+        dense: dict[str, float] = {}
+        matched: dict[str, str] = {}
+        # FAISS returns best first: an article's first row is its best chunk
+        _, first = np.unique(articles, return_index=True)
+        for pos in first.tolist():
+            matched[names[articles[pos]]] = loaded.vectors.row(int(ids[pos])).text
+        if self.fusion.top_m == 1:
+            for pos in first.tolist():
+                dense[names[articles[pos]]] = float(scores[pos])
+            return dense, matched
+        pairs = ((names[a], s) for a, s in zip(articles.tolist(), scores.tolist(), strict=True))
+        return aggregate(pairs, self.fusion.top_m), matched
+
+    def _row_articles(self, loaded: LoadedIndex) -> tuple[np.ndarray, list[str]]:
+        """Row id -> article index, computed once per index version."""
+        cached = self._rows
+        if cached is not None and cached[0] is loaded:
+            return cached[1], cached[2]
+        row_ids = [loaded.vectors.row(i).article_id for i in range(len(loaded.vectors))]
+        names = sorted(set(row_ids))
+        position = {name: i for i, name in enumerate(names)}
+        row_article = np.asarray([position[a] for a in row_ids], dtype=np.int64)
+        self._rows = (loaded, row_article, names)
+        return row_article, names

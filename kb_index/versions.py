@@ -35,10 +35,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from kb_index import lexical
 from kb_index.build_progress import ProgressCallback, fan_out, terminal_bar
 from kb_index.chunking import chunk_articles
 from kb_index.embed_cache import EmbeddingCache, embed_texts
 from kb_index.embedder import Embedder
+from kb_index.lexical import LexicalIndex
 from kb_index.sources import Article, SourceError, load_sources
 from kb_index.vector_index import IndexFormatError, VectorIndex
 
@@ -87,6 +89,7 @@ class LoadedIndex:
     manifest: Mapping[str, Any]
     articles: Mapping[str, Article]
     vectors: VectorIndex = field(repr=False)
+    lexical: LexicalIndex | None = field(default=None, repr=False)  # BM25; None: older version
 
     @property
     def embedder_name(self) -> str:
@@ -177,6 +180,7 @@ def build_index(
         _write_json(tmp / MANIFEST_FILE, manifest)
         _write_json(tmp / ARTICLES_FILE, [_article_dict(a) for a in loaded.articles])
         vectors.save(tmp)
+        lexical.save(tmp, chunks)
         os.replace(tmp, versions / version)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -314,7 +318,15 @@ def load_version(index_dir: str | Path, version: str) -> LoadedIndex:
         manifest=MappingProxyType(manifest),
         articles=MappingProxyType(articles),
         vectors=VectorIndex.load(path),
+        lexical=_load_lexical(path),
     )
+
+
+def _load_lexical(path: Path) -> LexicalIndex | None:
+    try:
+        return lexical.load(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexFormatError(f"cannot load the BM25 index from {path}: {exc}") from exc
 
 
 def load_current(index_dir: str | Path) -> LoadedIndex | None:

@@ -34,7 +34,7 @@ def test_build_writes_a_version_and_makes_it_current(
     version_dir = index_dir / "versions" / report.version
     assert report.path == version_dir
     assert {p.name for p in version_dir.iterdir()} == {
-        "manifest.json", "articles.json", "vectors.faiss", "idmap.json"
+        "manifest.json", "articles.json", "vectors.faiss", "idmap.json", "lexical.json", "bm25"
     }
     manifest = json.loads((version_dir / "manifest.json").read_text())
     assert manifest["version"] == report.version
