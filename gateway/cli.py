@@ -39,7 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     kb = sub.add_parser("kb", help="knowledge base: index, search, evaluate")
     from kb_index.cli import add_kb_commands
 
-    add_kb_commands(kb.add_subparsers(dest="kb_command", required=True))
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    add_kb_commands(kb_sub)
+    from gateway.kb_loop.cli import add_gaps_command
+
+    add_gaps_command(kb_sub)
     return p
 
 
@@ -67,6 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "user":
         return _user(args, settings)
+    if args.command == "kb" and args.kb_command == "gaps":
+        from gateway.kb_loop.cli import run_gaps
+
+        return run_gaps(args, settings)
     if args.command == "kb":
         from kb_index.cli import run_kb_command
 

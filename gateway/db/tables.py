@@ -157,3 +157,26 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class ArticleDraft(Base):
+    """An article drafted from a resolved ticket, waiting for an admin's approval."""
+
+    __tablename__ = "article_drafts"
+    __table_args__ = (Index("ix_article_drafts_status", "status", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | approved | rejected
+    title: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    questions: Mapped[list[Any]] = mapped_column(default=list)  # question variants
+    lang: Mapped[str] = mapped_column(String(8), default="")
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(Integer)
+    article_id: Mapped[str | None] = mapped_column(String(200))  # set when approved
+    index_version: Mapped[str | None] = mapped_column(String(64))  # the version built on approval
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    reviewed_at: Mapped[datetime | None]

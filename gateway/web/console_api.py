@@ -228,3 +228,7 @@ def setup(app: web.Application) -> None:
     app.router.add_post(conversation + "/notes", add_note, name="api_notes")
     app.router.add_post(conversation + "/handback", hand_back, name="api_handback")
     app.router.add_post(conversation + "/typing", typing, name="api_typing")
+    from gateway.web import assist_api, drafts_admin  # they use this module's helpers
+
+    assist_api.setup(app)
+    drafts_admin.setup(app)

@@ -2,6 +2,7 @@
 // Rendering (textContent only) is in console-render.js, the API client in console-api.js.
 
 import { api } from "./console-api.js";
+import { clearAssist, loadAssist } from "./console-assist.js";
 import { ageText, messageNode, ticketRow, word } from "./console-render.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -113,6 +114,7 @@ function renderTicketHead() {
   $("#btn-take").disabled = resolved || ticket.assignee_id === ME;
   $("#btn-resolve").disabled = resolved;
   $("#btn-handback").disabled = !conversation || ["bot", "resolved"].includes(conversation.state);
+  $("#btn-draft").disabled = !resolved;
 }
 
 async function openTicket(id, push) {
@@ -129,6 +131,8 @@ async function openTicket(id, push) {
     renderTicketHead();
     renderMessages(data.messages);
     renderQueue();
+    $("#draft-notice").hidden = true;
+    loadAssist(ticket.conversation_id);
     $("#ticket-pane").dataset.ticketId = String(ticket.id);
     if (push) history.pushState({ ticketId: ticket.id }, "", `/console/tickets/${Number(ticket.id)}`);
   } catch (error) {
@@ -142,6 +146,7 @@ function closeTicket() {
   state.conversation = null;
   state.messageIds = new Set();
   $("#conversation").replaceChildren();
+  clearAssist();
   renderTicketHead();
   renderQueue();
 }
@@ -188,6 +193,19 @@ function handBack() {
     state.conversation = conversation;
     if (conversation.ticket) upsertTicket(conversation.ticket);
     else await refreshOpenTicket();
+  });
+}
+
+function draftArticle() {
+  return act($("#btn-draft"), async () => {
+    const { draft, url } = await api("POST", `/api/tickets/${Number(state.ticket.id)}/draft`, {});
+    const notice = $("#draft-notice");
+    const link = document.createElement("a");
+    link.href = url;
+    link.id = "draft-link";
+    link.textContent = `Draft #${draft.id} “${draft.title}”`;
+    notice.replaceChildren(link, " created: an admin reviews it before it goes into the knowledge base.");
+    notice.hidden = false;
   });
 }
 
@@ -261,7 +279,10 @@ function onEvent(event) {
     case "message.created":
       if (data.conversation_id === current && data.message) {
         appendMessage(data.message);
-        if (data.message.author === "customer") setTyping(null);
+        if (data.message.author === "customer") {
+          setTyping(null);
+          if (data.message.kind === "message") loadAssist(current);
+        }
       } else {
         for (const ticket of state.tickets.values()) {
           if (ticket.conversation_id === data.conversation_id) state.activity.add(ticket.id);
@@ -332,6 +353,7 @@ function init() {
   $("#btn-take").addEventListener("click", takeOver);
   $("#btn-resolve").addEventListener("click", resolveTicket);
   $("#btn-handback").addEventListener("click", handBack);
+  $("#btn-draft").addEventListener("click", draftArticle);
   $("#btn-reply").addEventListener("click", () => send("reply"));
   $("#btn-note").addEventListener("click", () => send("note"));
   for (const [field, kind] of [["#reply-text", "reply"], ["#note-text", "note"]]) {

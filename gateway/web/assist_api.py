@@ -1,0 +1,43 @@
+"""Agent assist in the console's API: ``GET /api/conversations/{id}/suggestions``
+lists the knowledge-base articles that best answer the customer's recent
+questions (title, snippet, confidence and the answer text to insert)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.kb_loop.assist import customer_questions, suggest
+from gateway.protocols import Retriever
+from gateway.web.console_api import BadRequest, api
+from gateway.web.keys import OPERATORS
+from gateway.web.security import json_response
+
+MAX_SUGGESTIONS = 10
+
+
+def retriever_of(app: web.Application) -> Retriever | None:
+    from gateway.app import RETRIEVER  # the composition root owns the key
+
+    return app.get(RETRIEVER)
+
+
+@api
+async def suggestions(request: web.Request) -> web.StreamResponse:
+    raw = request.query.get("k", "3")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_SUGGESTIONS:
+        raise BadRequest("invalid_k", f"k must be a number from 1 to {MAX_SUGGESTIONS}.")
+    operators = request.app[OPERATORS]
+    conversation = await operators.get_conversation(int(request.match_info["id"]))
+    retriever = retriever_of(request.app)
+    messages = await operators.messages(conversation.id, include_internal=False)
+    questions = customer_questions(messages)
+    items = await suggest(retriever, questions, k=int(raw)) if questions and retriever else []
+    return json_response({
+        "questions": questions,
+        "suggestions": [s.to_dict() for s in items],
+        "available": retriever is not None,  # False: this server has no knowledge base
+    })
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get(r"/api/conversations/{id:\d+}/suggestions", suggestions, name="api_suggestions")
