@@ -10,6 +10,8 @@ reject.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +30,7 @@ from gateway.language import fold
 from gateway.tx import message_view
 from gateway.views import UserView
 
-MAX_TITLE = 300
+MAX_TITLE = 200  # as KBAdmin.save_article accepts
 MAX_BODY = 20_000
 MAX_QUESTIONS = 20
 
@@ -233,7 +235,10 @@ async def _save(kb_admin: KBAdminPort, article_id: str, draft: DraftView) -> Non
     params = inspect.signature(kb_admin.save_article).parameters
     if "questions" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
         kwargs["questions"] = list(draft.questions)
-    result = kb_admin.save_article(article_id, draft.title, draft.lang, ["from-ticket"], draft.body, **kwargs)
-    if inspect.isawaitable(result):
-        await result
+    save = functools.partial(kb_admin.save_article, article_id, draft.title, draft.lang, ["from-ticket"],
+                             draft.body, **kwargs)
+    if inspect.iscoroutinefunction(kb_admin.save_article):
+        await save()
+    else:
+        await asyncio.to_thread(save)  # file I/O and a KB parse: off the event loop
 

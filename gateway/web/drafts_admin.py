@@ -13,7 +13,7 @@ its forms.  JSON API: ``POST /api/tickets/{id}/draft``, ``GET /api/drafts``,
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
@@ -24,7 +24,7 @@ from gateway.kb_loop.report import DEFAULT_DAYS, build_gaps
 from gateway.kb_loop.vectors import vectorizer_for
 from gateway.web.assist_api import retriever_of
 from gateway.web.console_api import BadRequest, _body, api
-from gateway.web.keys import CLOCK, JINJA, SESSIONS
+from gateway.web.keys import BUS, CLOCK, JINJA, SESSIONS, SETTINGS
 from gateway.web.security import CSRF, USER, json_error, json_response, redirect
 
 # Set by the composition root (or a test) when the KB admin is not under engineer B's key.
@@ -38,15 +38,31 @@ def drafts_of(app: web.Application) -> DraftService:
 
 
 def kb_admin_of(app: web.Application) -> KBAdminPort | None:
+    """The KB admin service: a test's, the one the app registered under engineer B's
+    ``KB_ADMIN`` key, or one made here on first use (same KB directory, index and
+    live retriever)."""
     admin = app.get(KB_ADMIN_PORT)
     if admin is not None:
         return admin
-    try:
-        module = importlib.import_module("gateway.kb_admin")  # engineer B's service, when present
-    except ImportError:
+    for module_name in ("gateway.kb_admin", "gateway.web.admin", "gateway.web.keys"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        key = getattr(module, "KB_ADMIN", None)
+        if isinstance(key, web.AppKey) and app.get(key) is not None:
+            return cast(KBAdminPort, app[key])
+    retriever = retriever_of(app)
+    embedder = getattr(retriever, "embedder", None)
+    if SETTINGS not in app or embedder is None:
         return None
-    key = getattr(module, "KB_ADMIN", None)
-    return app.get(key) if isinstance(key, web.AppKey) else None
+    from gateway.kb_admin import KBAdmin
+
+    settings = app[SETTINGS]
+    made = KBAdmin(settings.kb.source_dir, settings.index_path, embedder, bus=app.get(BUS),
+                   retriever=retriever)
+    app[KB_ADMIN_PORT] = made
+    return made
 
 
 def _days(request: web.Request) -> float:
