@@ -61,7 +61,7 @@ class TfidfVectorizer:
 class EmbedderVectorizer:
     """Sentence embeddings from the knowledge base's own embedder."""
 
-    def __init__(self, embedder: Any, threshold: float = 0.6) -> None:
+    def __init__(self, embedder: Any, threshold: float = 0.5) -> None:
         self.embedder = embedder
         self.threshold = threshold
         self.name = f"embedder:{getattr(embedder, 'name', type(embedder).__name__)}"

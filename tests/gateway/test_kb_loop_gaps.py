@@ -94,3 +94,18 @@ def test_cluster_keeps_unrelated_questions_apart() -> None:
     vectors = TfidfVectorizer().vectors(["refund please", "refund now please", "password reset", "colour"])
     groups = cluster(vectors, 0.3)
     assert groups[0] == [0, 1] and sorted(len(g) for g in groups) == [1, 1, 2]
+
+
+def test_cli_prints_the_report(tmp_path: Any, monkeypatch: Any, capsys: Any) -> None:
+    import json
+
+    from gateway.cli import main
+
+    monkeypatch.setenv("GUICHET_SERVER_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GUICHET_KB_EMBEDDER", "hash")
+    assert main(["kb", "gaps", "--days", "7", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["questions"], report["clusters"], report["vectorizer"]) == (0, [], "tfidf")
+    assert main(["kb", "gaps"]) == 0
+    assert "KB gaps, biggest first" in capsys.readouterr().out
+    assert main(["kb", "gaps", "--days", "0"]) == 2
