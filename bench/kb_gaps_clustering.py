@@ -50,8 +50,9 @@ def run(vectorizer: Vectorizer, texts: list[str], truth: list[str], thresholds: 
         start = time.perf_counter()
         groups = cluster(vectors, threshold)
         took = time.perf_counter() - start
-        print(f"{vectorizer.name:<32} {threshold:>5.2f} {ari(truth, groups):>6.3f} {purity(truth, groups):>7.3f}"
-              f" {len(groups):>8} {len(set(truth)):>7} {encode + took:>7.2f}s")
+        scores = f"{ari(truth, groups):>6.3f} {purity(truth, groups):>7.3f}"
+        print(f"{vectorizer.name:<32} {threshold:>5.2f} {scores} {len(groups):>8} {len(set(truth)):>7}"
+              f" {encode + took:>7.2f}s")
 
 
 def main() -> None:
