@@ -108,10 +108,12 @@ def create_app(
     runner_box.append(runner)
     app[RUNNER] = runner
 
+    from gateway.web.admin import setup_admin
     from gateway.web.console import make_jinja_env, setup_console
 
     app[keys.JINJA] = make_jinja_env()
     setup_console(app)
+    setup_admin(app, the_retriever)  # /admin/kb and the KBAdmin service (edit, upload, re-index)
     setup_health(app)
 
     async def database(app: web.Application) -> AsyncIterator[None]:

@@ -80,6 +80,7 @@ class Reindexer:
             return False
         if self._closing:
             raise ConflictError("the server is shutting down")
+        self.status = ReindexStatus(True, "starting", report=self.status.report)  # running from now on
         self._task = asyncio.get_running_loop().create_task(self._build(), name="kb-reindex")
         self._task.add_done_callback(lambda t: t.cancelled() or t.exception())
         return True

@@ -1,6 +1,6 @@
 """Console and API security: session authentication, CSRF, security headers.
 
-Every route under ``/console`` and ``/api`` needs a valid session cookie, except
+Every route under ``/console``, ``/admin`` and ``/api`` needs a valid session cookie, except
 the login page and the console's static files.  Anonymous visitors of an HTML page
 are redirected to the login form; API and WebSocket clients get ``401`` JSON.
 Every state-changing request must carry the session's CSRF token, in the
@@ -63,7 +63,7 @@ CSRF = web.RequestKey("console_csrf", str)
 
 
 def is_protected(path: str) -> bool:
-    return path in ("/console", "/api") or path.startswith(("/console/", "/api/"))
+    return path in ("/console", "/api", "/admin") or path.startswith(("/console/", "/api/", "/admin/"))
 
 
 def is_public(path: str) -> bool:
