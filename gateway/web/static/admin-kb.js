@@ -205,16 +205,19 @@ async function reindex() {
 function versionRow(v) {
   const row = el("tr", null, `kb-version${v.current ? " current" : ""}`);
   row.dataset.version = v.version;
-  const name = el("td", v.version);
+  const name = el("td", (v.created_at || "").slice(0, 19).replace("T", " "));
+  name.title = v.embedder;
   if (v.current) name.append(document.createTextNode(" "), el("span", "live", "badge"));
+  name.append(el("br"), el("small", v.version));
   const action = el("td");
   if (!v.current) {
-    const button = el("button", "Roll back to this version", "kb-rollback secondary");
+    const button = el("button", "Roll back", "kb-rollback secondary");
     button.type = "button";
+    button.title = "Roll back to this version";
     button.disabled = !v.usable;
     action.append(button);
   }
-  row.append(name, el("td", v.created_at), el("td", v.articles), el("td", v.chunks), el("td", v.embedder), action);
+  row.append(name, el("td", v.articles), el("td", v.chunks), action);
   return row;
 }
 
