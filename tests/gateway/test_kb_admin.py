@@ -281,3 +281,42 @@ async def test_rollback_refusals(kb: Setup, tmp_path: Path) -> None:
     finally:
         await slow.admin.aclose()
         slow.retriever.close()
+
+
+async def test_queries_during_a_reindex_never_fail_and_never_mix_versions(tmp_path: Path) -> None:
+    """Acceptance: a load of queries while re-indexing; every answer comes whole
+    from the old version or the new one (bounded: 40 workers, at most 5 s)."""
+    setup = Setup(tmp_path, SlowEmbedder(delay=0.02))
+    try:
+        old = (await setup.admin.reindex()).version
+        setup.admin.save_article("refunds", "Refunds for yearly plans", "en", [],
+                                 "Refunds go to a store voucher within 14 days.")
+        expected = {old: "refunded in full", "": ""}
+        results: list[tuple[str, str]] = []
+        failures: list[str] = []
+        build = asyncio.create_task(setup.admin.reindex())
+
+        async def ask() -> None:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                was_done = build.done()
+                try:
+                    result = await setup.retriever.search("refunds for yearly plans", k=3)
+                    results.append((result.index_version, result.hits[0].answer))
+                except Exception as exc:
+                    failures.append(repr(exc))
+                if was_done:  # one more query after the switch, then stop
+                    return
+
+        await asyncio.gather(*(ask() for _ in range(40)))
+        new = (await build).version
+        expected[new] = "store voucher"
+        assert failures == []
+        assert {version for version, _ in results} == {old, new} and len(results) >= 80
+        for version, answer in results:
+            assert expected[version] in answer, (version, answer)
+        after = await setup.retriever.search("refunds for yearly plans")
+        assert after.index_version == new and "store voucher" in after.hits[0].answer
+    finally:
+        await setup.admin.aclose()
+        setup.retriever.close()
