@@ -70,8 +70,8 @@ class EmbeddingCache:
         conn.executescript(_SCHEMA)
         return conn
 
-    def get_many(self, keys: Sequence[bytes], dim: int) -> dict[bytes, np.ndarray]:
-        """The cached vectors among ``keys`` (of dimension ``dim``), marked as used."""
+    def get_many(self, keys: Sequence[bytes], dim: int | None = None) -> dict[bytes, np.ndarray]:
+        """The cached vectors among ``keys`` (of dimension ``dim`` if given), marked as used."""
         found: dict[bytes, np.ndarray] = {}
         unique = list(dict.fromkeys(keys))
         try:
@@ -82,7 +82,7 @@ class EmbeddingCache:
                     query = f"SELECT key, dim, vector FROM vectors WHERE key IN ({marks})"  # noqa: S608
                     rows = conn.execute(query, part).fetchall()
                     for key, row_dim, blob in rows:
-                        if row_dim == dim and len(blob) == dim * 4:
+                        if (dim is None or row_dim == dim) and len(blob) == row_dim * 4:
                             found[bytes(key)] = np.frombuffer(blob, dtype=np.float32).copy()
                 self._touch(conn, list(found))
         except sqlite3.Error as exc:
@@ -179,12 +179,18 @@ def embed_texts(
     on_batch: Callable[[int], None] | None = None,
 ) -> Embedded:
     """Vectors for ``texts``: from the cache where present, encoded in batches
-    otherwise (and stored).  ``on_batch(done)`` reports how many texts have a
+    otherwise (and stored); when every text is cached the embedder is not called
+    at all (not even for its ``dim``, which loads a model).  ``on_batch(done)`` reports how many texts have a
     vector so far: once after the cache lookup, then after every batch."""
-    dim = embedder.dim
-    vectors = np.zeros((len(texts), dim), dtype=np.float32)
     keys = [cache_key(embedder.name, t) for t in texts]
-    cached = cache.get_many(keys, dim) if cache is not None and texts else {}
+    cached = cache.get_many(keys) if cache is not None and texts else {}
+    dims = {len(v) for v in cached.values()}
+    if len(dims) == 1 and len(cached) == len(set(keys)):
+        dim = dims.pop()  # all cached: the model need not even be loaded
+    else:
+        dim = embedder.dim
+        cached = {k: v for k, v in cached.items() if len(v) == dim}
+    vectors = np.zeros((len(texts), dim), dtype=np.float32)
     missing: dict[bytes, list[int]] = {}
     for row, key in enumerate(keys):
         vec = cached.get(key)

@@ -161,14 +161,15 @@ def build_index(
             batch_size=batch_size,
             on_batch=lambda done: report(done, len(chunks), "embedding"),
         )
-        vectors = VectorIndex(embedder.dim)
+        dim = embedded.vectors.shape[1] if chunks else embedder.dim
+        vectors = VectorIndex(dim)
         vectors.add(embedded.vectors, chunks)
         report(len(chunks), len(chunks), "writing")
         manifest = {
             "format": FORMAT,
             "version": version,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "embedder": {"name": embedder.name, "dim": embedder.dim},
+            "embedder": {"name": embedder.name, "dim": dim},
             "article_count": len(loaded.articles),
             "chunk_count": len(chunks),
             "source_dir": str(Path(source_dir).resolve()),

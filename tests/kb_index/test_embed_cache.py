@@ -100,3 +100,16 @@ def test_readers_and_a_writer_at_the_same_time(tmp_path: Path) -> None:
         t.join(60)
     assert problems == []
     assert len(cache) == 250
+
+
+def test_a_fully_cached_pass_never_touches_the_model(tmp_path: Path) -> None:
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    embed_texts(SpyEmbedder(), ["alpha", "beta"], cache)
+
+    class Unloadable(SpyEmbedder):
+        @property
+        def dim(self) -> int:
+            raise AssertionError("the model was loaded")
+
+    result = embed_texts(Unloadable(), ["beta", "alpha", "beta"], cache)
+    assert result.vectors.shape == (3, 64) and result.reused == 3
