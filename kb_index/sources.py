@@ -7,7 +7,7 @@ Formats (see DESIGN.md, "Knowledge base formats"):
   the body is the answer.
 - ``.csv`` / ``.jsonl`` FAQ tables with ``id, question, answer`` (optional ``title``,
   ``lang``, ``tags``); rows sharing an id are question variants of one entry, whose
-  answer is the first non-empty one.
+  answer is the first non-empty one (:mod:`kb_index.faq_source`).
 - ``.html`` / ``.htm`` pages, boilerplate removed and sanitised
   (:mod:`kb_index.html_source`); ``.txt`` plain text, first line the title
   (:mod:`kb_index.text_source`).  Their id is ``<meta name="guichet-id">`` or the
@@ -24,9 +24,6 @@ Files with other extensions, and hidden files, are listed as skipped.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -35,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from kb_index.faq_source import FaqError, parse_faq, str_list
 from kb_index.html_source import HtmlSourceError, decode_html, parse_html
 from kb_index.text_source import TextSourceError, article_lang, parse_text, path_slug
 
@@ -160,7 +158,7 @@ def _load_file(path: Path, rel: Path, collector: _Collector) -> None:
             collector.add(Article(id=_slug(rel), title=title, body=body, source=str(path)))
         else:
             _load_faq(text, str(path), suffix, collector)
-    except (_Broken, HtmlSourceError, TextSourceError) as exc:
+    except (_Broken, FaqError, HtmlSourceError, TextSourceError) as exc:
         collector.errors.append(SourceError(str(path), str(exc)))
 
 
@@ -201,16 +199,6 @@ def _scalar(meta: Mapping[str, Any], key: str, *, required: bool) -> str:
     return str(value).strip()
 
 
-def _str_list(value: Any, key: str, sep: str = ",") -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(sep) if v.strip())
-    if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
-        return tuple(str(v).strip() for v in value if str(v).strip())
-    raise _Broken(f"field {key!r} must be a list of text")
-
-
 def parse_markdown(text: str, source: str = "") -> Article:
     """Parse one Markdown article with TOML or YAML front matter."""
     kind, front, body = _split_front_matter(text)
@@ -230,110 +218,15 @@ def parse_markdown(text: str, source: str = "") -> Article:
         title=_scalar(meta, "title", required=True),
         body=body,
         lang=_scalar(meta, "lang", required=False).lower(),
-        tags=_str_list(meta.get("tags"), "tags"),
-        questions=_str_list(meta.get("questions"), "questions", sep="\n"),
+        tags=str_list(meta.get("tags"), "tags"),
+        questions=str_list(meta.get("questions"), "questions", sep="\n"),
         source=source,
     )
 
 
-# ---------------------------------------------------------------- FAQ tables
-
-_FAQ_REQUIRED = ("id", "question", "answer")
-
-
 def _load_faq(text: str, path: str, suffix: str, collector: _Collector) -> None:
-    try:
-        rows = _csv_rows(text) if suffix == ".csv" else _jsonl_rows(text, path, collector)
-    except _Broken as exc:
-        collector.errors.append(SourceError(path, str(exc)))
-        return
-    entries: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for line, row in rows:
-        entry_id = _cell(row.get("id"))
-        if not entry_id:
-            collector.errors.append(SourceError(path, f"line {line}: empty id"))
-            continue
-        entries.setdefault(entry_id, []).append((line, row))
-    for entry_id, entry_rows in entries.items():
-        try:
-            collector.add(_faq_article(entry_id, entry_rows, path))
-        except _Broken as exc:
-            collector.errors.append(SourceError(path, f"entry {entry_id!r}: {exc}"))
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise _Broken(f"expected text, got {type(value).__name__}")
-    return str(value).strip()
-
-
-def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        missing = [c for c in _FAQ_REQUIRED if c not in header]
-        if missing:
-            found = ", ".join(header) or "nothing"
-            raise _Broken(f"bad CSV header: missing column(s) {', '.join(missing)} (found {found})")
-        reader.fieldnames = header
-        return [
-            (reader.line_num, {k: v for k, v in row.items() if k is not None}) for row in reader
-        ]
-    except csv.Error as exc:
-        raise _Broken(f"bad CSV at line {reader.line_num}: {exc}") from exc
-
-
-def _jsonl_rows(text: str, path: str, collector: _Collector) -> list[tuple[int, dict[str, Any]]]:
-    rows: list[tuple[int, dict[str, Any]]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            collector.errors.append(SourceError(path, f"line {number}: invalid JSON ({exc.msg})"))
-            continue
-        if not isinstance(row, dict):
-            collector.errors.append(SourceError(path, f"line {number}: expected a JSON object"))
-            continue
-        if "question" not in row and "answer" not in row:
-            collector.errors.append(
-                SourceError(path, f"line {number}: needs a 'question' or an 'answer'")
-            )
-            continue
-        rows.append((number, row))
-    return rows
-
-
-def _faq_article(entry_id: str, rows: list[tuple[int, dict[str, Any]]], path: str) -> Article:
-    questions: list[str] = []
-    tags: list[str] = []
-    answer = title = lang = ""
-    for line, row in rows:
-        try:
-            question = _cell(row.get("question"))
-            answer = answer or _cell(row.get("answer"))
-            title = title or _cell(row.get("title"))
-            lang = lang or _cell(row.get("lang")).lower()
-            row_tags = row.get("tags")
-            sep = ";" if isinstance(row_tags, str) and ";" in row_tags else ","
-            tags.extend(t for t in _str_list(row_tags, "tags", sep) if t not in tags)
-        except _Broken as exc:
-            raise _Broken(f"line {line}: {exc}") from exc
-        if question and question not in questions:
-            questions.append(question)
-    if not answer:
-        raise _Broken("no row has an answer")
-    if not title and not questions:
-        raise _Broken("needs a title or at least one question")
-    return Article(
-        id=entry_id,
-        title=title or questions[0],
-        body=answer,
-        lang=lang,
-        tags=tuple(tags),
-        questions=tuple(questions),
-        source=path,
-    )
+    entries, reasons = parse_faq(text, suffix)
+    collector.errors.extend(SourceError(path, reason) for reason in reasons)
+    for e in entries:
+        collector.add(Article(id=e.id, title=e.title, body=e.answer, lang=e.lang, tags=e.tags,
+                              questions=e.questions, source=path))
