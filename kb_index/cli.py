@@ -23,11 +23,12 @@ from kb_index.eval_report import add_metrics_row, metrics_table
 from kb_index.evaluate import CaseFileError, evaluate, evaluate_many_async, write_predictions
 from kb_index.retriever import KBRetriever
 from kb_index.sources import SourceLoadError
+from kb_index.tune_cli import add_tune_command, run_tune
 from kb_index.versions import BuildReport, build_index
 
 
 def add_kb_commands(subparsers: Any) -> None:
-    """Register ``index``, ``search`` and ``eval`` on the ``kb`` parser's subparsers."""
+    """Register ``index``, ``search``, ``eval`` and ``tune`` on the ``kb`` parser's subparsers."""
     p = subparsers.add_parser("index", help="build a new index version from the KB sources")
     p.add_argument("--kb", dest="kb_dir", help="KB source directory (default: kb.source_dir)")
     p.add_argument("--index", dest="index_dir", help="index directory (default: kb.index_dir)")
@@ -54,12 +55,14 @@ def add_kb_commands(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.set_defaults(kb_command="eval")
 
+    add_tune_command(subparsers)
+
 
 def run_kb_command(args: argparse.Namespace, settings: Settings) -> int:
-    handlers = {"index": _cmd_index, "search": _cmd_search, "eval": _cmd_eval}
+    handlers = {"index": _cmd_index, "search": _cmd_search, "eval": _cmd_eval, "tune": run_tune}
     handler = handlers.get(getattr(args, "kb_command", "") or "")
     if handler is None:
-        Console(stderr=True).print("usage: guichet kb {index,search,eval} ...")
+        Console(stderr=True).print("usage: guichet kb {index,search,eval,tune} ...")
         return 2
     return handler(args, settings)
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from kb_index.embedder import Embedder
 from kb_index.eval_report import CaseResult, EvalReport, compute_metrics
 from kb_index.fusion import FusionConfig
 from kb_index.retriever import KBRetriever
-from kb_index.versions import build_index
+from kb_index.versions import BuildReport, build_index
 
 
 class CaseFileError(ValueError):
@@ -138,6 +139,64 @@ def write_predictions(path: str | Path, results: Iterable[CaseResult]) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+@asynccontextmanager
+async def temporary_index(
+    kb_dir: str | Path,
+    embedder: Embedder,
+    *,
+    progress: bool = False,
+    calibration: Calibration | None = None,
+    fusion: FusionConfig | None = None,
+) -> AsyncIterator[tuple[KBRetriever, BuildReport]]:
+    """A retriever over a temporary index of ``kb_dir`` (the live index is not touched)."""
+    loop = asyncio.get_running_loop()
+    with tempfile.TemporaryDirectory(prefix="guichet-eval-") as tmp:
+        build = await loop.run_in_executor(
+            None, lambda: build_index(kb_dir, tmp, embedder, progress=progress)
+        )
+        retriever = KBRetriever(tmp, embedder, calibration=calibration, fusion=fusion)
+        try:
+            yield retriever, build
+        finally:
+            retriever.close()
+
+
+async def evaluate_with(
+    retriever: KBRetriever,
+    build: BuildReport,
+    kb_dir: str | Path,
+    cases_path: str | Path,
+    thresholds: Sequence[float],
+    *,
+    exclude_kinds: Iterable[str] = (),
+) -> list[EvalReport]:
+    """One report per threshold, on an index already built (:func:`temporary_index`)."""
+    excluded = set(exclude_kinds)
+    cases = [c for c in load_cases(cases_path) if c.kind not in excluded]
+    loaded = retriever.loaded
+    _check_expected(cases, set(loaded.articles) if loaded else set(), Path(cases_path))
+    reports = []
+    for threshold in thresholds:
+        results = await run_cases(retriever, cases, threshold)
+        reports.append(
+            EvalReport(
+                threshold=threshold,
+                embedder=retriever.embedder.name,
+                kb_dir=str(kb_dir),
+                cases_path=str(cases_path),
+                article_count=build.article_count,
+                source_errors=len(build.errors),
+                overall=compute_metrics(results),
+                by_kind={
+                    kind: compute_metrics([r for r in results if r.kind == kind])
+                    for kind in sorted({r.kind for r in results})
+                },
+                results=tuple(results),
+            )
+        )
+    return reports
+
+
 async def evaluate_many_async(
     kb_dir: str | Path,
     cases_path: str | Path,
@@ -150,39 +209,13 @@ async def evaluate_many_async(
     fusion: FusionConfig | None = None,
 ) -> list[EvalReport]:
     """One temporary index, one report per threshold."""
-    excluded = set(exclude_kinds)
-    cases = [c for c in load_cases(cases_path) if c.kind not in excluded]
-    loop = asyncio.get_running_loop()
-    with tempfile.TemporaryDirectory(prefix="guichet-eval-") as tmp:
-        build = await loop.run_in_executor(
-            None, lambda: build_index(kb_dir, tmp, embedder, progress=progress)
+    load_cases(cases_path)  # a broken cases file fails before the index is built
+    async with temporary_index(
+        kb_dir, embedder, progress=progress, calibration=calibration, fusion=fusion
+    ) as (retriever, build):
+        return await evaluate_with(
+            retriever, build, kb_dir, cases_path, thresholds, exclude_kinds=exclude_kinds
         )
-        retriever = KBRetriever(tmp, embedder, calibration=calibration, fusion=fusion)
-        try:
-            loaded = retriever.loaded
-            _check_expected(cases, set(loaded.articles) if loaded else set(), Path(cases_path))
-            reports = []
-            for threshold in thresholds:
-                results = await run_cases(retriever, cases, threshold)
-                reports.append(
-                    EvalReport(
-                        threshold=threshold,
-                        embedder=embedder.name,
-                        kb_dir=str(kb_dir),
-                        cases_path=str(cases_path),
-                        article_count=build.article_count,
-                        source_errors=len(build.errors),
-                        overall=compute_metrics(results),
-                        by_kind={
-                            kind: compute_metrics([r for r in results if r.kind == kind])
-                            for kind in sorted({r.kind for r in results})
-                        },
-                        results=tuple(results),
-                    )
-                )
-            return reports
-        finally:
-            retriever.close()
 
 
 def evaluate(

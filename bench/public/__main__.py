@@ -1,0 +1,5 @@
+import sys
+
+from bench.public import main
+
+sys.exit(main())
