@@ -31,6 +31,8 @@ class FusionConfig:
     lexical_weight: float = 0.3  # w; 0 = dense only, 1 = BM25 only
     top_m: int = 1  # chunks averaged per article (1 = best chunk)
     rrf_k: int = 60
+    centroid_weight: float = 0.5  # share of the question-variant centroid (kb_index.dense_scores)
+    centroid_min_variants: int = 5  # fewer question variants: no centroid (too noisy a prototype)
 
     def __post_init__(self) -> None:
         if self.method not in (WEIGHTED, RRF):
@@ -39,6 +41,8 @@ class FusionConfig:
             raise ValueError("lexical_weight must be within 0..1")
         if self.top_m < 1:
             raise ValueError("top_m must be at least 1")
+        if not 0.0 <= self.centroid_weight <= 1.0:
+            raise ValueError("centroid_weight must be within 0..1")
 
 
 def aggregate(pairs: Iterable[tuple[str, float]], top_m: int = 1) -> dict[str, float]:

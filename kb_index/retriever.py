@@ -24,8 +24,9 @@ import numpy as np
 
 from gateway.protocols import Hit, SearchResult
 from kb_index.calibration import BASELINE_DEPTH, Calibration, calibration_for, features_of
-from kb_index.embedder import Embedder
-from kb_index.fusion import FusionConfig, aggregate, fuse, ranked
+from kb_index.dense_scores import DenseScorer
+from kb_index.embedder import Embedder, encode_queries
+from kb_index.fusion import FusionConfig, fuse, ranked
 from kb_index.lexical import tokenize
 from kb_index.vector_index import IndexFormatError
 from kb_index.versions import LoadedIndex, current_version, load_version
@@ -37,9 +38,6 @@ log = logging.getLogger(__name__)
 # with 1, 15,000 vectors).
 faiss.omp_set_num_threads(1)
 
-FULL_SCAN = 1_000  # up to this many chunks, every chunk gets its dense score
-DENSE_DEPTH = 300  # above it, FAISS neighbours fetched per query (a larger k costs FAISS's heap)
-MIN_CHUNKS = 100
 DENSE_ONLY = FusionConfig(lexical_weight=0.0)  # for index versions built without BM25
 
 
@@ -59,7 +57,7 @@ class KBRetriever:
         self.embedder = embedder
         self.calibration = calibration or calibration_for(embedder.name)
         self.fusion = fusion or FusionConfig()
-        self._rows: tuple[LoadedIndex, np.ndarray, list[str]] | None = None
+        self._scorer: DenseScorer | None = None
         self._own_executor = executor is None
         self._executor = executor or ThreadPoolExecutor(1, thread_name_prefix="kb-search")
         self._reload_lock = asyncio.Lock()
@@ -113,7 +111,7 @@ class KBRetriever:
     async def warm_up(self) -> None:
         """Load the model now (in the executor), not on the first customer's question."""
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self.embedder.encode, ["warm up"])
+        await loop.run_in_executor(self._executor, encode_queries, self.embedder, ["warm up"])
 
     def close(self) -> None:
         if self._own_executor:
@@ -142,14 +140,15 @@ class KBRetriever:
         return SearchResult((), 0.0, loaded.version, {"status": "empty_query"})
 
     def _search(self, loaded: LoadedIndex, text: str, k: int) -> SearchResult:
-        query = self.embedder.encode([text])
+        query = encode_queries(self.embedder, [text])
         if query.shape[1] != loaded.vectors.dim:
             detail = f"query dim {query.shape[1]} != index dim {loaded.vectors.dim}"
             return SearchResult((), 0.0, loaded.version, {"status": "error", "detail": detail})
         return self.rank(loaded, text, query[0], k)
 
     def search_encoded(self, text: str, vector: np.ndarray, k: int = 5) -> SearchResult:
-        """Like :meth:`search_sync` with the query already encoded (batch evaluations)."""
+        """Like :meth:`search_sync` with the query already encoded by
+        :func:`kb_index.embedder.encode_queries` (batch evaluations)."""
         loaded = self._loaded
         if loaded is None or not text.strip():
             return self._empty(loaded, text)
@@ -189,36 +188,7 @@ class KBRetriever:
         return SearchResult(tuple(hits), confidence, loaded.version, extras)
 
     def _dense(self, loaded: LoadedIndex, vector: np.ndarray) -> tuple[dict[str, float], dict[str, str]]:
-        """Per-article dense scores (fusion.top_m best chunks) and each one's best chunk."""
-        total = len(loaded.vectors)
-        depth = total if total <= FULL_SCAN else max(MIN_CHUNKS, DENSE_DEPTH)
-        ids, scores = loaded.vectors.search(vector, depth)
-        row_article, names = self._row_articles(loaded)
-        ids, scores = ids[0], scores[0]
-        keep = ids >= 0
-        ids, scores = ids[keep], scores[keep]
-        articles = row_article[ids]
-        dense: dict[str, float] = {}
-        matched: dict[str, str] = {}
-        # FAISS returns best first: an article's first row is its best chunk
-        _, first = np.unique(articles, return_index=True)
-        for pos in first.tolist():
-            matched[names[articles[pos]]] = loaded.vectors.row(int(ids[pos])).text
-        if self.fusion.top_m == 1:
-            for pos in first.tolist():
-                dense[names[articles[pos]]] = float(scores[pos])
-            return dense, matched
-        pairs = ((names[a], s) for a, s in zip(articles.tolist(), scores.tolist(), strict=True))
-        return aggregate(pairs, self.fusion.top_m), matched
-
-    def _row_articles(self, loaded: LoadedIndex) -> tuple[np.ndarray, list[str]]:
-        """Row id -> article index, computed once per index version."""
-        cached = self._rows
-        if cached is not None and cached[0] is loaded:
-            return cached[1], cached[2]
-        row_ids = [loaded.vectors.row(i).article_id for i in range(len(loaded.vectors))]
-        names = sorted(set(row_ids))
-        position = {name: i for i, name in enumerate(names)}
-        row_article = np.asarray([position[a] for a in row_ids], dtype=np.int64)
-        self._rows = (loaded, row_article, names)
-        return row_article, names
+        scorer = self._scorer
+        if scorer is None or scorer.loaded is not loaded:
+            scorer = self._scorer = DenseScorer(loaded, self.fusion)  # once per index version
+        return scorer.scores(vector)

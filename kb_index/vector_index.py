@@ -51,6 +51,12 @@ class VectorIndex:
     def row(self, row_id: int) -> Chunk:
         return self._rows[row_id]
 
+    def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(row ids, vectors) of every row, in insertion order (per-article centroids)."""
+        flat = faiss.downcast_index(self._index.index)
+        ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        return ids, np.asarray(flat.reconstruct_n(0, flat.ntotal), dtype=np.float32)
+
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(row ids, scores), each shaped (len(queries), k'), best first; k' <= k.
 

@@ -27,6 +27,7 @@ from bench.public.cache import CachingEmbedder
 from bench.public.datasets import Benchmark, default_data_dir, load_banking77, load_clinc150, subsample
 from bench.public.harness import BenchResult, run_benchmark
 from bench.public.report import render, to_dict
+from kb_index.embedder import Embedder
 
 __all__ = ["main"]
 
@@ -64,6 +65,20 @@ def _loaders(args: argparse.Namespace) -> dict[str, Callable[[], Benchmark]]:
     }
 
 
+def _embedder(args: argparse.Namespace) -> tuple[Embedder, list[CachingEmbedder]]:
+    """The product's embedder for ``--embedder``/``--model``, each model part behind the cache."""
+    from kb_index.embedder import DEFAULT_COMBINATION, make_embedder
+    from kb_index.embedders.combined import CombinedEmbedder, parse_combination
+
+    cache_dir = args.results / "cache"
+    if args.embedder.strip().lower() != "combined":
+        cache = CachingEmbedder(make_embedder(args.embedder, args.model, args.threads), cache_dir)
+        return cache, [cache]
+    parts = [(CachingEmbedder(make_embedder(kind, "", args.threads), cache_dir), weight)
+             for kind, weight in parse_combination(args.model or DEFAULT_COMBINATION)]
+    return CombinedEmbedder(parts), [cache for cache, _ in parts]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(width=max(150, Console().width))
@@ -75,10 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.print(f"public benchmarks skipped: no datasets folder at {args.data_dir} "
                       "(set GUICHET_DATASETS)")
         return 0
-    from kb_index.embedder import make_embedder
-
-    embedder = CachingEmbedder(make_embedder(args.embedder, args.model, args.threads),
-                               args.results / "cache")
+    embedder, caches = _embedder(args)
     limit = QUICK_LIMIT if args.quick and not args.limit else args.limit
     results: list[BenchResult] = []
     loaders = _loaders(args)
@@ -92,11 +104,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if limit:
             benchmark = Benchmark(benchmark.name, benchmark.kb, subsample(benchmark.tune, limit, args.seed),
                                   subsample(benchmark.test, limit, args.seed), benchmark.removed)
-        encoded_before = embedder.encoded
+        encoded_before = sum(c.encoded for c in caches)
         result = run_benchmark(benchmark, embedder, min_oos_recall=args.min_oos_recall,
                                kb_record_dir=args.results / "kb" / name)
-        embedder.save()
-        result.timings["texts encoded (not cached)"] = float(embedder.encoded - encoded_before)
+        for cache in caches:
+            cache.save()
+        result.timings["texts encoded (not cached)"] = float(sum(c.encoded for c in caches) - encoded_before)
         result.timings["total (s)"] = time.perf_counter() - started
         render(result, console)
         results.append(result)

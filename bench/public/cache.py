@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -50,13 +51,23 @@ class CachingEmbedder:
         return self.inner.dim
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        keys = [text_key(t) for t in texts]
+        return self._encode(texts, self.inner.encode, "")
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """The question side (E5 encodes questions differently), cached apart."""
+        query_side = getattr(self.inner, "encode_queries", None)
+        if not callable(query_side):
+            return self.encode(texts)
+        return self._encode(texts, query_side, "query:")
+
+    def _encode(self, texts: list[str], encode: Callable[[list[str]], np.ndarray], side: str) -> np.ndarray:
+        keys = [text_key(side + t) for t in texts]
         with self._lock:
             missing = sorted({k: t for k, t in zip(keys, texts, strict=True)
                               if k not in self._vectors}.items())
         for start in range(0, len(missing), BATCH):
             part = missing[start : start + BATCH]
-            vectors = self.inner.encode([t for _, t in part])
+            vectors = encode([t for _, t in part])
             with self._lock:
                 for (key, _), vec in zip(part, vectors, strict=True):
                     self._vectors[key] = np.asarray(vec, dtype=np.float32)

@@ -32,7 +32,7 @@ import numpy as np
 from bench.public.datasets import Benchmark, Query, write_kb
 from bench.public.metrics import Figures, Ranked, choose_threshold, figures
 from kb_index.calibration import Calibration, fit_calibration
-from kb_index.embedder import Embedder
+from kb_index.embedder import Embedder, encode_queries
 from kb_index.fusion import FusionConfig
 from kb_index.retriever import KBRetriever
 from kb_index.versions import build_index
@@ -122,8 +122,8 @@ def run_benchmark(
         result.timings["index build (s)"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        tune_vectors = embedder.encode([q.text for q in benchmark.tune])
-        test_vectors = embedder.encode([q.text for q in benchmark.test])
+        tune_vectors = encode_queries(embedder, [q.text for q in benchmark.tune])
+        test_vectors = encode_queries(embedder, [q.text for q in benchmark.test])
         result.timings["query encode (s)"] = time.perf_counter() - started
 
         for system in systems:
