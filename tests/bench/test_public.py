@@ -62,7 +62,7 @@ def test_the_benchmarks_run_end_to_end_and_reruns_hit_the_cache(
                  "85.2%", "timings:"):
         assert text in out
     figures_file = json.loads((tmp_path / "results" / "public.json").read_text("utf-8"))
-    assert [r["name"] for r in figures_file][0] == "CLINC150"
+    assert figures_file[0]["name"] == "CLINC150"
     clinc = figures_file[0]
     assert clinc["test_queries"] == 5 and clinc["removed"] == 1  # "i lost my card" is a KB variant
     names = [s["name"] for s in clinc["systems"]]
