@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, default=0, help="at most N tuning and N test queries")
     p.add_argument("--quick", action="store_true", help=f"same as --limit {QUICK_LIMIT}")
+    p.add_argument("--no-head", dest="head", action="store_false",
+                   help="skip the bench-only KB-trained softmax head row")
     return p
 
 
@@ -106,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                   subsample(benchmark.test, limit, args.seed), benchmark.removed)
         encoded_before = sum(c.encoded for c in caches)
         result = run_benchmark(benchmark, embedder, min_oos_recall=args.min_oos_recall,
-                               kb_record_dir=args.results / "kb" / name)
+                               kb_record_dir=args.results / "kb" / name, head=args.head)
         for cache in caches:
             cache.save()
         result.timings["texts encoded (not cached)"] = float(sum(c.encoded for c in caches) - encoded_before)

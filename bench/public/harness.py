@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.public.datasets import Benchmark, Query, write_kb
+from bench.public.head import SoftmaxHead
 from bench.public.metrics import Figures, Ranked, choose_threshold, figures
 from kb_index.calibration import Calibration, fit_calibration
 from kb_index.embedder import Embedder, encode_queries
@@ -40,6 +41,7 @@ from kb_index.versions import build_index
 OURS = "OURS: hybrid + calibrated (live bot)"
 OURS_REFIT = "OURS, calibration refit on tuning split"
 DENSE = "dense only (cosine)"
+HEAD = "KB-trained softmax head (bench only)"
 LEXICAL = "BM25 only"
 
 
@@ -107,6 +109,7 @@ def run_benchmark(
     min_oos_recall: float,
     kb_record_dir: Path | None = None,
     systems: Sequence[System] = SYSTEMS,
+    head: bool = False,
 ) -> BenchResult:
     """Index the benchmark's KB, run every system on the tuning and test queries."""
     result = BenchResult(
@@ -143,7 +146,27 @@ def run_benchmark(
                     result.systems.append(_score(
                         OURS_REFIT, _refit(tune_rows, tune_feats, refit),
                         _refit(test_rows, test_feats, refit), min_oos_recall, seconds))
+        if head:
+            result.systems.append(_head(benchmark, embedder, tune_vectors, test_vectors, min_oos_recall))
     return result
+
+
+def _head(
+    benchmark: Benchmark, embedder: Embedder, tune_vectors: np.ndarray, test_vectors: np.ndarray,
+    min_oos_recall: float,
+) -> SystemResult:
+    """Train the head on the KB's variants (question side, like the queries); score as the others."""
+    started = time.perf_counter()
+    labels = [intent for intent, variants in benchmark.kb.items() for _ in variants]
+    texts = [text for variants in benchmark.kb.values() for text in variants]
+    model = SoftmaxHead.fit(encode_queries(embedder, texts), labels)
+
+    def rows(queries: Sequence[Query], vectors: np.ndarray) -> list[Ranked]:
+        rankings, confidence = model.predict(vectors)
+        return [Ranked(q.gold, r, float(c)) for q, r, c in zip(queries, rankings, confidence, strict=True)]
+
+    tune, test = rows(benchmark.tune, tune_vectors), rows(benchmark.test, test_vectors)
+    return _score(HEAD, tune, test, min_oos_recall, time.perf_counter() - started)
 
 
 def _score(
