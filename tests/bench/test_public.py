@@ -58,8 +58,8 @@ def test_the_benchmarks_run_end_to_end_and_reruns_hit_the_cache(
     assert main(argv) == 0
     out = capsys.readouterr().out
     for text in ("CLINC150", "BANKING77 4-shot", "held out", "OURS: hybrid + calibrated",
-                 "dense only", "BM25 only", "softmax head (bench only)", "Larson et al. 2019", "96.2%", "Casanueva et al. 2020",
-                 "85.2%", "timings:"):
+                 "dense only", "BM25 only", "softmax head (bench only)", "Larson et al. 2019", "96.2%",
+                 "Casanueva et al. 2020", "85.2%", "timings:"):
         assert text in out
     figures_file = json.loads((tmp_path / "results" / "public.json").read_text("utf-8"))
     assert figures_file[0]["name"] == "CLINC150"
