@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from gateway.config import Settings
-from kb_index.calibration import fit_calibration
+from kb_index.calibration import FEATURES, fit_calibration
 from kb_index.embedder import Embedder, make_embedder
 from kb_index.eval_report import add_metrics_row, metrics_table
 from kb_index.evaluate import CaseFileError, evaluate, evaluate_many_async, write_predictions
@@ -131,10 +131,14 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         hits = [{"article_id": h.article_id, "title": h.title, "score": round(h.score, 4),
                  "lang": h.lang, "matched": h.matched} for h in result.hits]
         out.print_json(json.dumps({"index_version": result.index_version,
-                                   "confidence": round(result.confidence, 4), "hits": hits}))
+                                   "confidence": round(result.confidence, 4), "hits": hits,
+                                   "features": {k: result.extras.get(k) for k in FEATURES},
+                                   "calibration": result.extras.get("calibration")}))
         return 0
+    feats = " ".join(f"{k} {result.extras[k]:g}" for k in FEATURES if k in result.extras)
     table = Table(title=f"confidence {result.confidence:.3f} · index version "
-                  f"{result.index_version}", title_justify="left")
+                  f"{result.index_version}", title_justify="left", caption=f"features: {feats}",
+                  caption_justify="left")
     for name in ("#", "article", "score", "lang", "title", "matched"):
         table.add_column(name, justify="right" if name in ("#", "score") else "left")
     for rank, hit in enumerate(result.hits, start=1):
