@@ -1,9 +1,13 @@
 """The knowledge-base retriever the bot policy calls (``gateway.protocols.Retriever``).
 
-Loads the CURRENT index version.  ``search`` encodes the query and searches FAISS
-in a thread executor (one worker: encodes are serialised instead of fighting for
-the 2 cores), aggregates chunk, question and title hits per article (best score
-wins), and attaches a calibrated confidence (:mod:`kb_index.calibration`).
+Loads the CURRENT index version.  ``search`` encodes the query and searches in a
+thread executor (one worker: encodes are serialised instead of fighting for the 2
+cores).  Hybrid: dense scores per article (best chunk, mixed with the article's
+question-variant centroid: :mod:`kb_index.dense_scores`) and BM25 scores per
+article (:mod:`kb_index.lexical`) are fused (:mod:`kb_index.fusion`);
+``Hit.score`` is the fused score.  ``SearchResult.confidence`` is the calibrated
+probability that the top article is right (:mod:`kb_index.calibration`), and
+``SearchResult.extras`` carries the features it came from.
 
 Index versions are swapped by one attribute assignment of an immutable
 :class:`~kb_index.versions.LoadedIndex`: a search takes that reference once, so
