@@ -23,6 +23,8 @@ from kb_index.embedder import (
 )
 from kb_index.eval_report import CaseResult, EvalReport, Metrics
 from kb_index.evaluate import Case, CaseFileError, evaluate, evaluate_many_async, load_cases
+from kb_index.fusion import FusionConfig
+from kb_index.lexical import LexicalIndex, tokenize
 from kb_index.retriever import KBRetriever
 from kb_index.sources import (
     Article,
@@ -33,6 +35,7 @@ from kb_index.sources import (
     load_sources,
     parse_markdown,
 )
+from kb_index.tune import choose_threshold, write_threshold
 from kb_index.vector_index import IndexFormatError, VectorIndex
 from kb_index.versions import (
     BuildReport,
@@ -61,9 +64,11 @@ __all__ = [
     "Embedder",
     "EmbeddingCache",
     "EvalReport",
+    "FusionConfig",
     "HashEmbedder",
     "IndexFormatError",
     "KBRetriever",
+    "LexicalIndex",
     "LoadResult",
     "LoadedIndex",
     "Metrics",
@@ -77,6 +82,7 @@ __all__ = [
     "build_default_index",
     "build_index",
     "calibration_for",
+    "choose_threshold",
     "chunk_article",
     "chunk_articles",
     "current_version",
@@ -96,5 +102,7 @@ __all__ = [
     "run_kb_command",
     "set_current",
     "split_passages",
+    "tokenize",
     "version_names",
+    "write_threshold",
 ]

@@ -3,9 +3,10 @@
 Tokenizer: lower case, accents folded (``é`` = ``e``, so "numéro" and "numero"
 match), apostrophes and punctuation split words ("l'adresse" gives "adresse"),
 French and English stop words dropped, and a light plural rule (a trailing ``s``
-or ``x`` of a word of more than three letters, not ``ss``) so "passwords" finds
-"password" and "colis" stays "colis"... nearly: "coli" on both sides, which is
-what matters.
+or ``x`` of a word of more than three letters, not ``ss``, is cut) so "passwords"
+finds "password" and "factures" finds "facture".  The rule is applied to the
+knowledge base and to the question alike, so a word it mangles ("colis" becomes
+"coli") still matches itself.
 
 Scores are per document (one document = one chunk: a title, a question variant or
 a passage).  :meth:`LexicalIndex.coverage_norm` turns a raw BM25 score into a
