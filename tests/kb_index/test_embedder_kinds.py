@@ -150,15 +150,16 @@ def test_centring_lets_a_question_find_its_topic_in_the_other_language() -> None
     assert centred.encode([]).shape == (0, 8)
 
 
-def test_passive_openmp_sets_the_wait_policy_only_while_loading(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kb_index.embedder import passive_openmp
+def test_quiet_openmp_sets_the_wait_policy_only_while_loading(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kb_index.embedder import quiet_openmp
 
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
     monkeypatch.setenv("OMP_NUM_THREADS", "8")
-    with passive_openmp(threads=2):
+    with quiet_openmp(threads=2):
         assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE" and os.environ["OMP_NUM_THREADS"] == "2"
     assert "OMP_WAIT_POLICY" not in os.environ and os.environ["OMP_NUM_THREADS"] == "8"
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")  # an admin's choice wins
-    with passive_openmp():
+    with quiet_openmp():
         assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
     assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
