@@ -4,6 +4,9 @@ Used by :mod:`kb_index.embedders.centring` to estimate where each language sits 
 an embedder's space.  Deliberately unrelated to any knowledge base (no billing,
 accounts or shops), so the estimate is a property of the model, not of the data it
 is measured on.  Questions and statements both, as customers write both.
+
+Changing these pairs changes every centred vector: give ``LanguageCentred.name`` a
+new suffix at the same time, so cached vectors and built indexes are not reused.
 """
 
 PAIRS: tuple[tuple[str, str], ...] = (
