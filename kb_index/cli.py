@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from gateway.config import Settings
-from kb_index.calibration import FEATURES, fit_calibration
+from kb_index.calibration import FEATURES, calibration_for, fit_calibration
 from kb_index.embedder import Embedder, make_embedder
 from kb_index.eval_report import add_metrics_row, metrics_table
 from kb_index.evaluate import CaseFileError, evaluate, evaluate_many_async, write_predictions
@@ -187,6 +187,7 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             fitted = fit_calibration(
                 [r.features for r in results],
                 [r.top is not None and r.top == r.expected for r in results],
+                features=tuple(calibration_for(embedder.name).weights) or FEATURES,
                 name=embedder.name,
             )
         except ValueError as exc:

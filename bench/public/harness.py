@@ -8,9 +8,9 @@ same chunks, vectors and BM25 index and differ only in how they score:
   live bot computes; its decision is "answer when confidence >= threshold", the rule
   of ``gateway.policy.decide`` for a question (the policy's smalltalk and "talk to a
   person" shortcuts are left out: CLINC150 has greeting and goodbye intents);
-- OURS, calibration refit on the tuning split: the same retrieval, the confidence's
-  constants refitted on the tuning queries (``kb eval --fit-calibration`` does the
-  same on a customer's own cases);
+- OURS, calibration refit on the tuning split: the same retrieval and features, the
+  confidence's constants refitted on the tuning queries (``kb eval
+  --fit-calibration`` does the same on a customer's own cases);
 - dense only and BM25 only: the same retriever with the fusion weight at 0 or 1 and
   the raw top score as the confidence.
 
@@ -32,7 +32,7 @@ import numpy as np
 from bench.public.datasets import Benchmark, Query, write_kb
 from bench.public.head import SoftmaxHead
 from bench.public.metrics import Figures, Ranked, choose_threshold, figures
-from kb_index.calibration import Calibration, fit_calibration
+from kb_index.calibration import Calibration, calibration_for, fit_calibration
 from kb_index.embedder import Embedder, encode_queries
 from kb_index.fusion import FusionConfig
 from kb_index.retriever import KBRetriever
@@ -142,7 +142,9 @@ def run_benchmark(
             if system.name == OURS and any(r.gold is None for r in tune_rows):
                 labels = [bool(r.ranking) and r.ranking[0] == r.gold for r in tune_rows]
                 if len(set(labels)) == 2:
-                    refit = fit_calibration(tune_feats, labels, name=f"{benchmark.name} tuning split")
+                    features = tuple(calibration_for(embedder.name).weights)  # the product's own
+                    refit = fit_calibration(tune_feats, labels, features=features,
+                                            name=f"{benchmark.name} tuning split")
                     result.systems.append(_score(
                         OURS_REFIT, _refit(tune_rows, tune_feats, refit),
                         _refit(test_rows, test_feats, refit), min_oos_recall, seconds))
