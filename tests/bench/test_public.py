@@ -132,3 +132,23 @@ def test_threshold_rule_best_accuracy_at_the_oos_recall() -> None:
     assert choose_threshold(ROWS, 0.5) == pytest.approx(0.4)  # answers a, b, c; hands off 0.2
     assert choose_threshold(ROWS, 1.0) == pytest.approx(0.9)  # both OOS below it
     assert choose_threshold([r for r in ROWS if r.gold], 0.75) == 0.0  # no OOS: answer all
+
+
+def test_sample_kb_comparison_reports_both_retrievers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench.public import sample_kb
+    from tests.kb_index.conftest import write_kb
+
+    kb = write_kb(tmp_path / "kb")
+    rows = [{"id": "c1", "text": "Reset your password", "expected": "password-reset"},
+            {"id": "c2", "text": "Is delivery free?", "expected": "shipping"},
+            {"id": "c3", "text": "refund yearly plan", "expected": "refunds"},
+            {"id": "c4", "text": "xyzzy quantum", "expected": None}]
+    cases = tmp_path / "c.jsonl"
+    cases.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    assert sample_kb.main(["--kb", str(kb), "--cases", str(cases), "--holdout", str(cases),
+                           "--embedder", "hash", "--target-precision", "0.9"]) == 0
+    out = capsys.readouterr().out
+    assert "hybrid (product default): threshold" in out and "dense only (the retriever before)" in out
+    assert "holdout coverage" in out
