@@ -61,7 +61,7 @@ class KBRetriever:
         self.embedder = embedder
         self.calibration = calibration or calibration_for(embedder.name)
         self.fusion = fusion or FusionConfig()
-        self._scorer: DenseScorer | None = None
+        self._scorers: dict[str, DenseScorer] = {}  # per index version: the live one, maybe the last
         self._own_executor = executor is None
         self._executor = executor or ThreadPoolExecutor(1, thread_name_prefix="kb-search")
         self._reload_lock = asyncio.Lock()
@@ -96,6 +96,7 @@ class KBRetriever:
             log.error("knowledge base: %s", self.last_error)
             return None
         self.last_error = ""
+        self._scorer_for(loaded)  # built now, off the search path, not on the first question
         return loaded
 
     async def reload_if_changed(self) -> bool:
@@ -192,7 +193,14 @@ class KBRetriever:
         return SearchResult(tuple(hits), confidence, loaded.version, extras)
 
     def _dense(self, loaded: LoadedIndex, vector: np.ndarray) -> tuple[dict[str, float], dict[str, str]]:
-        scorer = self._scorer
+        return self._scorer_for(loaded).scores(vector)
+
+    def _scorer_for(self, loaded: LoadedIndex) -> DenseScorer:
+        """The dense scorer of an index version, built once (a search still running on the
+        previous version keeps its own)."""
+        scorer = self._scorers.get(loaded.version)
         if scorer is None or scorer.loaded is not loaded:
-            scorer = self._scorer = DenseScorer(loaded, self.fusion)  # once per index version
-        return scorer.scores(vector)
+            scorer = DenseScorer(loaded, self.fusion)
+            keep = {v: s for v, s in self._scorers.items() if v == self.version}
+            self._scorers = {**keep, loaded.version: scorer}
+        return scorer
