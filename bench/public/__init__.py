@@ -2,8 +2,8 @@
 the product's own index and retriever, beside BM25-only and dense-only baselines from
 the same run and the published anchors.
 
-    python -m bench.public                          # both, default embedder (MiniLM)
-    python -m bench.public --dataset clinc150 --embedder use
+    python -m bench.public                          # all, the product's default embedder
+    python -m bench.public --dataset clinc150 --embedder sentence-transformers
     python -m bench.public --quick                  # 1,000 tuning + 1,000 test queries each
 
 Data: ``$GUICHET_DATASETS`` or ``shared/datasets`` beside the repository (see its
@@ -27,6 +27,7 @@ from bench.public.cache import CachingEmbedder
 from bench.public.datasets import Benchmark, default_data_dir, load_banking77, load_clinc150, subsample
 from bench.public.harness import BenchResult, run_benchmark
 from bench.public.report import render, to_dict
+from gateway.config import KBSettings
 from kb_index.embedder import Embedder
 
 __all__ = ["main"]
@@ -43,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="repeatable; default: all")
     p.add_argument("--data-dir", type=Path, help="datasets folder (default: %(default)s)",
                    default=default_data_dir())
-    p.add_argument("--embedder", default="sentence-transformers", help="kb.embedder kind")
+    p.add_argument("--embedder", default=KBSettings().embedder,
+                   help="kb.embedder kind (default: the product's, %(default)s)")
     p.add_argument("--model", default="", help="kb.model for that kind")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--results", type=Path, default=RESULTS, help="cache, KBs and JSON figures")
