@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
+from gateway.config import KBSettings
 from kb_index.calibration import FEATURES, calibration_for, fit_calibration
 from kb_index.embedder import Embedder, make_embedder
 from kb_index.eval_report import CaseResult
@@ -72,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--kb", type=Path, default=ROOT / "examples" / "kb")
     p.add_argument("--cases", type=Path, default=ROOT / "examples" / "cases.jsonl")
     p.add_argument("--holdout", type=Path, default=ROOT / "examples" / "cases_holdout.jsonl")
-    p.add_argument("--embedder", default="sentence-transformers")
+    p.add_argument("--embedder", default=KBSettings().embedder)
     p.add_argument("--model", default="")
     p.add_argument("--target-precision", type=float, default=0.95)
     args = p.parse_args(argv)
