@@ -17,7 +17,7 @@ from gateway.db.tables import Conversation, Message
 from gateway.intents import Intent, classify
 from gateway.jobs import PermanentJobError
 from gateway.language import detect
-from gateway.models import Action, AuthorKind, ConversationState, MessageKind
+from gateway.models import Action, AuthorKind, ConversationState
 from gateway.policy import Decision, PolicyConfig, decide
 from gateway.protocols import Retriever
 from gateway.store import JobView, SqlStore
@@ -141,13 +141,8 @@ class Router:
             text=replies.text("handoff", lang, number=ticket.number, delay=delay),
             meta={"ticket_number": ticket.number},
         )
-        await tx.add_message(
-            conv,
-            direction="out",
-            author=AuthorKind.SYSTEM,
-            kind=MessageKind.EVENT,
-            text=f"Ticket {ticket.number} opened in queue {ticket.queue} ({decision.reason}).",
-        )
+        opened = f"Ticket {ticket.number} opened in queue {ticket.queue} ({decision.reason})."
+        await tx.add_event(conv, opened)
         await tx.emit_ticket("ticket.created", ticket)
 
     @staticmethod

@@ -15,25 +15,18 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
+from tests.e2e.pages import PASSWORD, TIMEOUT, last_bot_text, submit_login, visitor_asks
 from tests.e2e.server import ROOT, GuichetServer
 
 pytestmark = pytest.mark.e2e
 
-TIMEOUT = 30_000
-PASSWORD = "correct horse battery"
 NEW_TEXT = "Phone support: call the Zephyr hotline on 01 23 45 67 89, on Saturday mornings only."
 QUESTION = "What is the phone number of the Zephyr hotline?"
 
 
 async def bot_answer(browser: Any, base: str, text: str) -> str:
-    visitor = await (await browser.new_context(locale="en-US")).new_page()
-    await visitor.goto(f"{base}/")
-    await visitor.click("#guichet-launcher")
-    await visitor.fill("#guichet-input", text)
-    await visitor.click("#guichet-send")
-    bot = visitor.locator(".guichet-msg[data-author=bot]").last
-    await bot.wait_for(timeout=TIMEOUT)
-    answer: str = await bot.inner_text()
+    visitor = await visitor_asks(browser, base, text)
+    answer = await last_bot_text(visitor)
     await visitor.context.close()
     return answer
 
@@ -54,9 +47,7 @@ async def test_admin_edits_reindexes_and_the_bot_answers(tmp_path: Path, browser
         page.on("pageerror", lambda e: problems.append(str(e)))
         await page.goto(f"{base}/admin/kb")
         assert "/console/login" in page.url  # anonymous: the login form, then back here
-        await page.fill("#username", "ada")
-        await page.fill("#password", PASSWORD)
-        await page.click("button[type=submit]")
+        await submit_login(page, "ada")
         await page.wait_for_selector("body[data-ready=yes]", timeout=TIMEOUT)
         assert page.url.endswith("/admin/kb")
         assert await page.locator("#kb-versions .kb-version").count() == 1  # built at start

@@ -4,17 +4,16 @@ replies; the visitor sees the reply; the operator resolves."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e.pages import PASSWORD, TIMEOUT, last_bot_text, submit_login, ticket_number, visitor_asks
 from tests.e2e.server import GuichetServer
 
 pytestmark = pytest.mark.e2e
 
-TIMEOUT = 30_000
 
 
 async def test_visitor_to_operator_and_back(tmp_path: Path, browser: Any) -> None:
@@ -22,38 +21,27 @@ async def test_visitor_to_operator_and_back(tmp_path: Path, browser: Any) -> Non
     server.start()
     try:
         assert "Operator console" in server.output()
-        server.add_user("olga", "correct horse battery", "operator")
+        server.add_user("olga", PASSWORD, "operator")
 
         # The operator logs in first and watches the queue.
         op = await (await browser.new_context()).new_page()
         await op.goto(f"{server.base_url}/console")
         assert "/console/login" in op.url  # anonymous: sent to the login page
-        await op.fill("#username", "olga")
-        await op.fill("#password", "correct horse battery")
-        await op.click("button[type=submit]")
+        await submit_login(op, "olga")
         await op.wait_for_selector("#ticket-list", state="attached", timeout=TIMEOUT)
         await op.wait_for_selector("#conn-status:has-text('live')", timeout=TIMEOUT)
         assert await op.locator(".ticket-row").count() == 0
 
         # A visitor asks a question the sample KB answers.
-        visitor = await (await browser.new_context(locale="en-US")).new_page()
-        await visitor.goto(f"{server.base_url}/")
-        await visitor.click("#guichet-launcher")
-        await visitor.fill("#guichet-input", "How do I reset my forgotten password?")
-        await visitor.click("#guichet-send")
-        bot = visitor.locator(".guichet-msg[data-author=bot]").last
-        await bot.wait_for(timeout=TIMEOUT)
-        assert "Reset a forgotten password" in await bot.inner_text()
+        visitor = await visitor_asks(browser, server.base_url, "How do I reset my forgotten password?")
+        assert "Reset a forgotten password" in await last_bot_text(visitor)
 
         # Not helped: asks for a person and gets a ticket number.
         await visitor.click(".guichet-quick-reply[data-id=handoff] >> nth=-1")
-        ticket_msg = visitor.locator(".guichet-msg[data-author=bot]", has_text=re.compile(r"G-\d+"))
-        await ticket_msg.wait_for(timeout=TIMEOUT)
-        number = re.search(r"G-\d+", await ticket_msg.inner_text())
-        assert number is not None
+        number = await ticket_number(visitor)
 
         # The ticket appears in the operator's queue without a reload.
-        row = op.locator(f".ticket-row[data-number='{number.group(0)}']")
+        row = op.locator(f".ticket-row[data-number='{number}']")
         await row.wait_for(timeout=TIMEOUT)
         await row.click()
         await op.wait_for_selector("#conversation .msg[data-author=customer]", timeout=TIMEOUT)
@@ -74,7 +62,7 @@ async def test_visitor_to_operator_and_back(tmp_path: Path, browser: Any) -> Non
         # Resolved: the visitor is told.
         await op.click("#btn-resolve")
         await op.wait_for_selector("#ticket-status:has-text('resolved')", timeout=TIMEOUT)
-        done = visitor.locator(".guichet-msg", has_text=f"{number.group(0)} has been marked as resolved")
+        done = visitor.locator(".guichet-msg", has_text=f"{number} has been marked as resolved")
         await done.wait_for(timeout=TIMEOUT)
 
         # A reload resumes the visitor's conversation from the signed token.

@@ -9,49 +9,19 @@ deterministic hash embedder: before approval the Bitcoin question is handed off
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e.pages import PASSWORD, TIMEOUT, login, ticket_number, visitor_asks
 from tests.e2e.server import ROOT, GuichetServer
 
 pytestmark = pytest.mark.e2e
 
-TIMEOUT = 30_000
-PASSWORD = "correct horse battery"
 QUESTION = "Do you accept payment in bitcoin?"
 ANSWER = "Yes, we accept Bitcoin through our partner CoinPay at checkout."
-
-
-async def login(browser: Any, base: str, name: str) -> Any:
-    page = await (await browser.new_context()).new_page()
-    await page.goto(f"{base}/console")
-    await page.fill("#username", name)
-    await page.fill("#password", PASSWORD)
-    await page.click("button[type=submit]")
-    await page.wait_for_selector("#conn-status:has-text('live')", timeout=TIMEOUT)
-    return page
-
-
-async def visitor_asks(browser: Any, base: str, text: str) -> Any:
-    visitor = await (await browser.new_context(locale="en-US")).new_page()
-    await visitor.goto(f"{base}/")
-    await visitor.click("#guichet-launcher")
-    await visitor.fill("#guichet-input", text)
-    await visitor.click("#guichet-send")
-    await visitor.locator(".guichet-msg[data-author=bot]").last.wait_for(timeout=TIMEOUT)
-    return visitor
-
-
-async def ticket_number(visitor: Any) -> str:
-    msg = visitor.locator(".guichet-msg[data-author=bot]", has_text=re.compile(r"G-\d+"))
-    await msg.wait_for(timeout=TIMEOUT)
-    found = re.search(r"G-\d+", await msg.inner_text())
-    assert found is not None
-    return found.group(0)
 
 
 async def test_assist_then_draft_approval_then_the_bot_answers(tmp_path: Path, browser: Any) -> None:
