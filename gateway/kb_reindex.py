@@ -105,7 +105,8 @@ class Reindexer:
 
             build = functools.partial(build_index, self.source_dir, self.index_dir, self.embedder,
                                       progress=False, keep=self.keep, on_progress=on_progress,
-                                      batch_size=self.batch_size, version=version)
+                                      batch_size=self.batch_size, version=version,
+                                      terms=getattr(self.retriever, "terms", None))
             try:
                 report = await loop.run_in_executor(self._executor, build)
             except Exception as exc:

@@ -96,9 +96,11 @@ USE = Calibration(
     weights={"top": 1.21, "margin": 0.875, "lift": 0.95, "agree": 0.928, "coverage": 1.239},
     name="use-multilingual-v3",
 )
+# E5 with the term bridge (kb_index.term_bridge, on by default): a cross-language
+# question's lexical features are computed on its translated words.
 E5 = Calibration(
-    bias=-1.834,
-    weights={"top": 1.557, "margin": 1.44, "lift": 1.428, "agree": 0.34, "coverage": 1.37},
+    bias=-1.801,
+    weights={"top": 1.649, "margin": 1.017, "lift": 1.107, "agree": 0.583, "coverage": 1.632},
     name="multilingual-e5-small",
 )
 # 0.2 USE + 0.8 multilingual-e5-small (the default "combined" embedder); like MiniLM,

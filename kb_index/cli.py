@@ -17,8 +17,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from gateway.config import Settings
+from gateway.policy import PolicyConfig
 from kb_index.calibration import FEATURES, calibration_for, fit_calibration
-from kb_index.embedder import Embedder, make_embedder
+from kb_index.embedder import Embedder, make_embedder, make_term_encoder
 from kb_index.eval_report import add_metrics_row, metrics_table
 from kb_index.evaluate import CaseFileError, evaluate, evaluate_many_async, write_predictions
 from kb_index.retriever import KBRetriever
@@ -71,11 +72,15 @@ def _embedder(settings: Settings) -> Embedder:
     return make_embedder(settings.kb.embedder, settings.kb.model, settings.kb.threads)
 
 
+def _terms(settings: Settings) -> Embedder | None:
+    return make_term_encoder(settings.kb.term_bridge)
+
+
 def build_default_index(settings: Settings, *, strict: bool = False) -> BuildReport:
     """Index ``kb.source_dir`` into ``index_path`` (used by ``guichet serve
     --index-if-missing``); broken sources are printed as warnings and left out."""
     report = build_index(settings.kb.source_dir, settings.index_path, _embedder(settings),
-                         strict=strict)
+                         strict=strict, terms=_terms(settings))
     _print_report(report)
     return report
 
@@ -103,7 +108,8 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     kb_dir = args.kb_dir or settings.kb.source_dir
     index_dir = Path(args.index_dir) if args.index_dir else settings.index_path
     try:
-        report = build_index(kb_dir, index_dir, _embedder(settings), strict=args.strict)
+        report = build_index(kb_dir, index_dir, _embedder(settings), strict=args.strict,
+                             terms=_terms(settings))
     except SourceLoadError as exc:
         for error in exc.errors:
             err.print(f"[red]error[/] {escape(error.path)}: {escape(error.reason)}", soft_wrap=True)
@@ -119,7 +125,7 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     out = Console()
     index_dir = Path(args.index_dir) if args.index_dir else settings.index_path
-    retriever = KBRetriever(index_dir, _embedder(settings))
+    retriever = KBRetriever(index_dir, _embedder(settings), terms=_terms(settings))
     try:
         result = retriever.search_sync(args.text, k=args.k)
     finally:
@@ -160,10 +166,12 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         if args.sweep:
             thresholds = [float(t) for t in args.sweep.split(",") if t.strip()]
             reports = asyncio.run(evaluate_many_async(
-                kb_dir, args.cases, embedder, thresholds, exclude_kinds=args.exclude_kind))
+                kb_dir, args.cases, embedder, thresholds, exclude_kinds=args.exclude_kind,
+                terms=_terms(settings), policy=PolicyConfig.from_settings(settings.bot)))
         else:
             reports = [evaluate(kb_dir, args.cases, embedder, threshold, args.predictions,
-                                exclude_kinds=args.exclude_kind, progress=not args.json)]
+                                exclude_kinds=args.exclude_kind, progress=not args.json,
+                                terms=_terms(settings), policy=PolicyConfig.from_settings(settings.bot))]
     except (CaseFileError, FileNotFoundError, ValueError) as exc:
         err.print(f"[red]error[/] {escape(str(exc))}", soft_wrap=True)
         return 1

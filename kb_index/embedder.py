@@ -245,6 +245,26 @@ def _make_single(kind: str, model: str, threads: int) -> Embedder:
     raise ValueError(f"unknown embedder {kind!r} (expected one of: {', '.join(EMBEDDER_KINDS)})")
 
 
+TERM_BRIDGE_KINDS = ("use", "off")
+_term_encoders: dict[str, Embedder] = {}
+
+
+def make_term_encoder(kind: str) -> Embedder | None:
+    """The word encoder of the cross-language term bridge (``kb.term_bridge``):
+    "use" (Universal Sentence Encoder multilingual, one instance per process,
+    whoever asks) or "off" / "" (None: no bridge).  See :mod:`kb_index.term_bridge`."""
+    kind = kind.strip().lower()
+    if kind in ("", "off", "none"):
+        return None
+    if kind != "use":
+        raise ValueError(f"unknown term bridge {kind!r} (expected one of: {', '.join(TERM_BRIDGE_KINDS)})")
+    if kind not in _term_encoders:
+        from kb_index.embedders.use_multilingual import USEEmbedder
+
+        _term_encoders[kind] = USEEmbedder()
+    return _term_encoders[kind]
+
+
 def make_embedder(kind: str, model: str = "", threads: int = 2) -> Embedder:
     """Build the embedder named in settings (``kb.embedder``, ``kb.model``, ``kb.threads``).
 

@@ -14,6 +14,7 @@ Cases file: JSON lines ``{"id", "text", "expected": article id | null, "kind"?}`
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import tempfile
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -89,10 +90,11 @@ def load_cases(path: str | Path) -> list[Case]:
 
 
 async def run_cases(
-    retriever: KBRetriever, cases: Sequence[Case], threshold: float
+    retriever: KBRetriever, cases: Sequence[Case], threshold: float, policy: PolicyConfig | None = None
 ) -> list[CaseResult]:
-    """Every case through ``decide``, sequentially (the order of the file)."""
-    config = PolicyConfig(answer_threshold=threshold)
+    """Every case through ``decide``, sequentially (the order of the file), with the
+    bot's ``policy`` (default: :class:`PolicyConfig`'s) at ``threshold``."""
+    config = dataclasses.replace(policy or PolicyConfig(), answer_threshold=threshold)
     results = []
     for case in cases:
         decision = await decide(case.text, retriever, config)
@@ -147,14 +149,16 @@ async def temporary_index(
     progress: bool = False,
     calibration: Calibration | None = None,
     fusion: FusionConfig | None = None,
+    terms: Embedder | None = None,
 ) -> AsyncIterator[tuple[KBRetriever, BuildReport]]:
-    """A retriever over a temporary index of ``kb_dir`` (the live index is not touched)."""
+    """A retriever over a temporary index of ``kb_dir`` (the live index is not touched);
+    ``terms``: the term bridge's word encoder (:mod:`kb_index.term_bridge`)."""
     loop = asyncio.get_running_loop()
     with tempfile.TemporaryDirectory(prefix="guichet-eval-") as tmp:
         build = await loop.run_in_executor(
-            None, lambda: build_index(kb_dir, tmp, embedder, progress=progress)
+            None, lambda: build_index(kb_dir, tmp, embedder, progress=progress, terms=terms)
         )
-        retriever = KBRetriever(tmp, embedder, calibration=calibration, fusion=fusion)
+        retriever = KBRetriever(tmp, embedder, calibration=calibration, fusion=fusion, terms=terms)
         try:
             yield retriever, build
         finally:
@@ -169,6 +173,7 @@ async def evaluate_with(
     thresholds: Sequence[float],
     *,
     exclude_kinds: Iterable[str] = (),
+    policy: PolicyConfig | None = None,
 ) -> list[EvalReport]:
     """One report per threshold, on an index already built (:func:`temporary_index`)."""
     excluded = set(exclude_kinds)
@@ -177,7 +182,7 @@ async def evaluate_with(
     _check_expected(cases, set(loaded.articles) if loaded else set(), Path(cases_path))
     reports = []
     for threshold in thresholds:
-        results = await run_cases(retriever, cases, threshold)
+        results = await run_cases(retriever, cases, threshold, policy)
         reports.append(
             EvalReport(
                 threshold=threshold,
@@ -207,14 +212,16 @@ async def evaluate_many_async(
     progress: bool = False,
     calibration: Calibration | None = None,
     fusion: FusionConfig | None = None,
+    terms: Embedder | None = None,
+    policy: PolicyConfig | None = None,
 ) -> list[EvalReport]:
     """One temporary index, one report per threshold."""
     load_cases(cases_path)  # a broken cases file fails before the index is built
     async with temporary_index(
-        kb_dir, embedder, progress=progress, calibration=calibration, fusion=fusion
+        kb_dir, embedder, progress=progress, calibration=calibration, fusion=fusion, terms=terms
     ) as (retriever, build):
         return await evaluate_with(
-            retriever, build, kb_dir, cases_path, thresholds, exclude_kinds=exclude_kinds
+            retriever, build, kb_dir, cases_path, thresholds, exclude_kinds=exclude_kinds, policy=policy
         )
 
 
@@ -227,12 +234,14 @@ def evaluate(
     *,
     exclude_kinds: Iterable[str] = (),
     progress: bool = False,
+    terms: Embedder | None = None,
+    policy: PolicyConfig | None = None,
 ) -> EvalReport:
     """Evaluate at one threshold (blocking; call from synchronous code)."""
     report = asyncio.run(
         evaluate_many_async(
             kb_dir, cases_path, embedder, [threshold],
-            exclude_kinds=exclude_kinds, progress=progress,
+            exclude_kinds=exclude_kinds, progress=progress, terms=terms, policy=policy,
         )
     )[0]
     if predictions_path is not None:

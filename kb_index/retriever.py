@@ -9,6 +9,11 @@ article (:mod:`kb_index.lexical`) are fused (:mod:`kb_index.fusion`);
 probability that the top article is right (:mod:`kb_index.calibration`), and
 ``SearchResult.extras`` carries the features it came from.
 
+Cross-language: given a word encoder (``terms``) and an index version built with a
+term bridge, a question's words are translated into the KB's other language before
+BM25 scores that language's articles (:mod:`kb_index.term_bridge`); the lexical
+features of the confidence then use the top article's language.
+
 Index versions are swapped by one attribute assignment of an immutable
 :class:`~kb_index.versions.LoadedIndex`: a search takes that reference once, so
 it uses the old or the new version, never a mix; ``SearchResult.index_version``
@@ -26,12 +31,14 @@ from typing import Any
 import faiss
 import numpy as np
 
+from gateway.language import detect
 from gateway.protocols import Hit, SearchResult
 from kb_index.calibration import BASELINE_DEPTH, Calibration, calibration_for, features_of
 from kb_index.dense_scores import DenseScorer
 from kb_index.embedder import Embedder, encode_queries
 from kb_index.fusion import FusionConfig, fuse, ranked
 from kb_index.lexical import tokenize
+from kb_index.term_bridge import WordVectors, bridged_scores
 from kb_index.vector_index import IndexFormatError
 from kb_index.versions import LoadedIndex, current_version, load_version
 
@@ -56,9 +63,13 @@ class KBRetriever:
         calibration: Calibration | None = None,
         fusion: FusionConfig | None = None,
         executor: ThreadPoolExecutor | None = None,
+        terms: Embedder | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
         self.embedder = embedder
+        self.terms = terms
+        self._word_vectors = WordVectors(terms) if terms is not None else None
+        self._bridge_warned: set[str] = set()
         self.calibration = calibration or calibration_for(embedder.name)
         self.fusion = fusion or FusionConfig()
         self._scorers: dict[str, DenseScorer] = {}  # per index version: the live one, maybe the last
@@ -117,6 +128,8 @@ class KBRetriever:
         """Load the model now (in the executor), not on the first customer's question."""
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, encode_queries, self.embedder, ["warm up"])
+        if self.terms is not None:
+            await loop.run_in_executor(self._executor, self.terms.encode, ["warm up"])
 
     def close(self) -> None:
         if self._own_executor:
@@ -162,9 +175,15 @@ class KBRetriever:
     def rank(self, loaded: LoadedIndex, text: str, vector: np.ndarray, k: int) -> SearchResult:
         """Hybrid ranking of one encoded query against one index version."""
         dense, matched = self._dense(loaded, vector)
-        tokens = tokenize(text)
         lex_index = loaded.lexical
-        lexical = lex_index.article_scores(tokens) if lex_index is not None else {}
+        query_lang = detect(text, default="")
+        bridge = loaded.bridge if self.terms is not None and self._bridge_usable(loaded) else None
+        if lex_index is not None:
+            evidence = bridged_scores(lex_index, loaded.article_lang, text, query_lang, bridge,
+                                      self._word_vectors)
+            lexical = evidence.scores
+        else:
+            lexical = {}
         config = self.fusion if lex_index is not None else DENSE_ONLY
         fused = fuse(dense, lexical, config)
         hits = []
@@ -177,7 +196,10 @@ class KBRetriever:
         head = [score for _, score in fused[:BASELINE_DEPTH]]
         top_id = fused[0][0] if fused else ""
         lex_top = ranked(lexical)[0][0] if lexical else ""
-        coverage = lex_index.coverage(tokens, top_id) if lex_index is not None and top_id else 0.0
+        coverage = 0.0
+        if lex_index is not None and top_id:
+            top_lang = loaded.article_lang.get(top_id, "")
+            coverage = lex_index.coverage(evidence.tokens_for(top_lang, tokenize(text)), top_id)
         features = features_of(head, agree=bool(lex_top) and lex_top == top_id, coverage=coverage)
         extras: dict[str, Any] = {
             "status": "ok",
@@ -188,9 +210,26 @@ class KBRetriever:
             "lexical_top": lex_top,
             "embedder": self.embedder.name,
             "calibration": self.calibration.name,
+            "query_lang": query_lang,
+            "bridged": bridge is not None,
         }
         confidence = self.calibration.confidence(features) if hits else 0.0
         return SearchResult(tuple(hits), confidence, loaded.version, extras)
+
+    def _bridge_usable(self, loaded: LoadedIndex) -> bool:
+        """A version's bridge is used only with the word encoder that built it."""
+        bridge, terms = loaded.bridge, self.terms
+        if bridge is None or terms is None:
+            return False
+        if bridge.encoder_name != terms.name:
+            if loaded.version in self._bridge_warned:
+                return False
+            self._bridge_warned.add(loaded.version)
+            log.warning("knowledge base: index version %s has a term bridge from %r, not %r: "
+                        "cross-language words not used until it is rebuilt",
+                        loaded.version, bridge.encoder_name, terms.name)
+            return False
+        return True
 
     def _dense(self, loaded: LoadedIndex, vector: np.ndarray) -> tuple[dict[str, float], dict[str, str]]:
         return self._scorer_for(loaded).scores(vector)

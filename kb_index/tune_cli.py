@@ -12,7 +12,7 @@ import argparse
 import asyncio
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from gateway.config import ConfigError, Settings, load_settings
-from kb_index.embedder import Embedder, make_embedder
+from gateway.policy import PolicyConfig
+from kb_index.embedder import make_embedder, make_term_encoder
 from kb_index.eval_report import CaseResult, EvalReport
 from kb_index.evaluate import CaseFileError, evaluate_with, temporary_index
 from kb_index.tune import GRID, Choice, CurvePoint, choose_threshold, curve, write_threshold
@@ -52,20 +53,22 @@ def _config_path(args: argparse.Namespace) -> Path | None:
 
 
 async def _run(
-    args: argparse.Namespace, kb_dir: str, embedder: Embedder
+    args: argparse.Namespace, kb_dir: str, settings: Settings
 ) -> tuple[EvalReport, Choice, EvalReport | None, EvalReport | None]:
-    async with temporary_index(kb_dir, embedder) as (retriever, build):
-        kinds = args.exclude_kind
-        sweep = (await evaluate_with(retriever, build, kb_dir, args.cases, [0.0], exclude_kinds=kinds))[0]
+    embedder = make_embedder(settings.kb.embedder, settings.kb.model, settings.kb.threads)
+    terms = make_term_encoder(settings.kb.term_bridge)
+    policy = PolicyConfig.from_settings(settings.bot)
+    async with temporary_index(kb_dir, embedder, terms=terms) as (retriever, build):
+        def at(cases: str, threshold: float) -> Awaitable[list[EvalReport]]:
+            return evaluate_with(retriever, build, kb_dir, cases, [threshold],
+                                 exclude_kinds=args.exclude_kind, policy=policy)
+
+        sweep = (await at(args.cases, 0.0))[0]
         choice = choose_threshold(sweep.results, args.target_precision)
         if choice.threshold is None:
             return sweep, choice, None, None
-        dev = (await evaluate_with(retriever, build, kb_dir, args.cases, [choice.threshold],
-                                   exclude_kinds=kinds))[0]
-        holdout = None
-        if args.holdout:
-            holdout = (await evaluate_with(retriever, build, kb_dir, args.holdout, [choice.threshold],
-                                           exclude_kinds=kinds))[0]
+        dev = (await at(args.cases, choice.threshold))[0]
+        holdout = (await at(args.holdout, choice.threshold))[0] if args.holdout else None
         return sweep, choice, dev, holdout
 
 
@@ -82,9 +85,8 @@ def run_tune(args: argparse.Namespace, settings: Settings) -> int:
         err.print("[red]error[/] --target-precision must be within (0, 1]")
         return 1
     kb_dir = args.kb_dir or settings.kb.source_dir
-    embedder = make_embedder(settings.kb.embedder, settings.kb.model, settings.kb.threads)
     try:
-        sweep, choice, dev, holdout = asyncio.run(_run(args, kb_dir, embedder))
+        sweep, choice, dev, holdout = asyncio.run(_run(args, kb_dir, settings))
     except (CaseFileError, FileNotFoundError, ValueError) as exc:
         err.print(f"[red]error[/] {escape(str(exc))}", soft_wrap=True)
         return 1

@@ -6,6 +6,8 @@ Layout::
     INDEX_DIR/versions/<version>/manifest.json
                                  articles.json
                                  vectors.faiss, idmap.json
+                                 bm25/, lexical.json          (kb_index.lexical)
+                                 term_bridge.json, .npz       (kb_index.term_bridge, optional)
 
 A build writes ``versions/.tmp-<version>/``, renames it to ``versions/<version>/``
 (a reader never sees a half-written version), then replaces ``CURRENT`` through a
@@ -42,6 +44,7 @@ from kb_index.embed_cache import EmbeddingCache, embed_texts
 from kb_index.embedder import Embedder
 from kb_index.lexical import LexicalIndex
 from kb_index.sources import Article, SourceError, load_sources
+from kb_index.term_bridge import TermBridge
 from kb_index.vector_index import IndexFormatError, VectorIndex
 
 CURRENT_FILE = "CURRENT"
@@ -90,6 +93,8 @@ class LoadedIndex:
     articles: Mapping[str, Article]
     vectors: VectorIndex = field(repr=False)
     lexical: LexicalIndex | None = field(default=None, repr=False)  # BM25; None: older version
+    bridge: TermBridge | None = field(default=None, repr=False)  # None: built without one
+    article_lang: Mapping[str, str] = field(default_factory=dict, repr=False)  # article id -> lang
 
     @property
     def embedder_name(self) -> str:
@@ -123,11 +128,14 @@ def build_index(
     cache: bool = True,
     batch_size: int = BATCH_SIZE,
     version: str | None = None,
+    terms: Embedder | None = None,
 ) -> BuildReport:
     """Load sources, embed (reusing cached vectors), write a new version and make
     it CURRENT.  ``progress`` shows a bar on stderr; ``on_progress`` is the
     callback described in the module docstring; ``cache=False`` embeds everything;
-    ``version`` names the new version (default: :func:`next_version_name`).
+    ``version`` names the new version (default: :func:`next_version_name`);
+    ``terms`` is the word encoder of the cross-language term bridge
+    (:mod:`kb_index.term_bridge`; None: no bridge).
 
     Broken source files are reported in ``BuildReport.errors`` and left out; with
     ``strict`` they raise :class:`kb_index.sources.SourceLoadError` before anything
@@ -138,7 +146,7 @@ def build_index(
         with terminal_bar(f"Embedding with {embedder.name}") as bar:
             return build_index(source_dir, index_dir, embedder, strict=strict, progress=False,
                                keep=keep, on_progress=fan_out(bar, on_progress), cache=cache,
-                               batch_size=batch_size, version=version)
+                               batch_size=batch_size, version=version, terms=terms)
     report = fan_out(on_progress)
     started = time.monotonic()
     if not Path(source_dir).is_dir():
@@ -154,10 +162,11 @@ def build_index(
         raise FileExistsError(f"index version {version!r} already exists in {index_dir}")
     tmp = versions / f".tmp-{version}"
     tmp.mkdir()
+    embed_cache = EmbeddingCache.for_index(index_dir) if cache else None
     try:
         embedded = embed_texts(
             embedder, [c.text for c in chunks],
-            EmbeddingCache.for_index(index_dir) if cache else None,
+            embed_cache,
             batch_size=batch_size,
             on_batch=lambda done: report(done, len(chunks), "embedding"),
         )
@@ -165,6 +174,10 @@ def build_index(
         vectors = VectorIndex(dim)
         vectors.add(embedded.vectors, chunks)
         report(len(chunks), len(chunks), "writing")
+        bridge = None
+        if terms is not None:
+            article_lang = {a.id: a.lang for a in loaded.articles}
+            bridge = TermBridge.build(chunks, article_lang, terms, embed_cache)
         manifest = {
             "format": FORMAT,
             "version": version,
@@ -177,11 +190,17 @@ def build_index(
             "skipped": list(loaded.skipped),
             "reused": embedded.reused,
             "embedded": embedded.embedded,
+            "term_bridge": {
+                "encoder": bridge.encoder_name,
+                "words": {lang: len(v.tokens) for lang, v in bridge.vocab.items()},
+            } if bridge else None,
         }
         _write_json(tmp / MANIFEST_FILE, manifest)
         _write_json(tmp / ARTICLES_FILE, [_article_dict(a) for a in loaded.articles])
         vectors.save(tmp)
         lexical.save(tmp, chunks)
+        if bridge is not None:
+            bridge.save(tmp)
         os.replace(tmp, versions / version)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -320,6 +339,8 @@ def load_version(index_dir: str | Path, version: str) -> LoadedIndex:
         articles=MappingProxyType(articles),
         vectors=VectorIndex.load(path),
         lexical=_load_lexical(path),
+        bridge=_load_bridge(path),
+        article_lang=MappingProxyType({a.id: a.lang for a in articles.values()}),
     )
 
 
@@ -328,6 +349,13 @@ def _load_lexical(path: Path) -> LexicalIndex | None:
         return lexical.load(path)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexFormatError(f"cannot load the BM25 index from {path}: {exc}") from exc
+
+
+def _load_bridge(path: Path) -> TermBridge | None:
+    try:
+        return TermBridge.load(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexFormatError(f"cannot load the term bridge from {path}: {exc}") from exc
 
 
 def load_current(index_dir: str | Path) -> LoadedIndex | None:
