@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.config import BotSettings
 from gateway.conversation_signals import (
     ConversationContext,
     declines_options,
@@ -42,8 +43,13 @@ class PolicyConfig:
     answer_threshold: float = 0.5
     top_k: int = 5
     clarify: bool = True  # ask one clarifying question on a vague message
-    clarify_floor: float = 0.2  # ...when the top confidence is at least this
+    clarify_floor: float = 0.3  # ...when the top confidence is at least this
     clarify_margin: float = 0.1  # ...and the second score is within 10 % of the top score
+
+    @classmethod
+    def from_settings(cls, bot: BotSettings) -> PolicyConfig:
+        return cls(answer_threshold=bot.answer_threshold, top_k=bot.top_k, clarify=bot.clarify,
+                   clarify_floor=bot.clarify_floor, clarify_margin=bot.clarify_margin)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,8 +36,7 @@ class Router:
 
     @property
     def policy(self) -> PolicyConfig:
-        bot = self.settings.bot
-        return PolicyConfig(answer_threshold=bot.answer_threshold, top_k=bot.top_k)
+        return PolicyConfig.from_settings(self.settings.bot)
 
     async def handle(self, job: JobView) -> None:
         message_id = job.payload.get("message_id")

@@ -62,6 +62,18 @@ async def test_close_articles_below_the_floor_are_handed_off_not_offered() -> No
     assert off.action is Action.HANDOFF
 
 
+async def test_the_clarification_settings_come_from_the_bot_settings() -> None:
+    from gateway.config import load_settings
+
+    env = {"GUICHET_BOT_CLARIFY_FLOOR": "0.5", "GUICHET_BOT_ANSWER_THRESHOLD": "0.7"}
+    settings = load_settings(None, environ=env)
+    config = PolicyConfig.from_settings(settings.bot)
+    assert (config.answer_threshold, config.clarify_floor) == (0.7, 0.5)
+    # confidence 0.4: above the default floor (0.3), below this one
+    assert (await decide("a billing question", RETRIEVER, PolicyConfig(0.7))).action is Action.CLARIFY
+    assert (await decide("a billing question", RETRIEVER, config)).action is Action.HANDOFF
+
+
 async def test_frustration_hands_off_without_searching() -> None:
     retriever = TableRetriever(RETRIEVER.table)
     for text in ("THIS PASSWORD THING IS BROKEN", "c'est nul", "I already told you!!!"):
