@@ -129,12 +129,16 @@ async def _case(retriever: Any, raw: RawSearch, queries: Sequence[str],
 
 
 async def bench_embedder(kind: str, opts: PerfOptions) -> BenchResult:
+    from gateway.config import KBSettings
     from kb_index import KBRetriever, build_index, make_embedder
+    from kb_index.embedder import make_term_encoder
 
     embedder = make_embedder(kind)
+    terms = make_term_encoder(KBSettings().term_bridge)  # the product's default, as served
     result = BenchResult(
         name=f"retrieval:{kind}", title=f"Retrieval latency — {embedder.name}",
-        ours=f"KBRetriever.search(q, k={TOP_K}) (async, executor) on the sample KB index",
+        ours=f"KBRetriever.search(q, k={TOP_K}) (async, executor) on the sample KB index, "
+             f"term bridge {terms.name if terms else 'off'}",
         raw=f"{embedder.name} encode([q]) + faiss.IndexFlatIP.search(k={TOP_K}), same vectors, "
             "called directly / from plain threads",
         params={"embedder": kind, "queries": opts.queries, "callers": opts.callers,
@@ -148,8 +152,8 @@ async def bench_embedder(kind: str, opts: PerfOptions) -> BenchResult:
         await loop.run_in_executor(None, lambda: embedder.encode(["warm up"]))
         loaded = time.perf_counter() - started
         report = await loop.run_in_executor(
-            None, lambda: build_index(opts.kb_dir, index_dir, embedder, progress=False))
-        retriever = KBRetriever(index_dir, embedder)
+            None, lambda: build_index(opts.kb_dir, index_dir, embedder, progress=False, terms=terms))
+        retriever = KBRetriever(index_dir, embedder, terms=terms)
         try:
             vectors = index_vectors(index_dir, embedder, opts.kb_dir)
             raw = RawSearch(embedder, vectors)

@@ -148,7 +148,8 @@ def test_sample_kb_comparison_reports_both_retrievers(
     cases = tmp_path / "c.jsonl"
     cases.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
     assert sample_kb.main(["--kb", str(kb), "--cases", str(cases), "--holdout", str(cases),
-                           "--embedder", "hash", "--target-precision", "0.9"]) == 0
+                           "--embedder", "hash", "--target-precision", "0.9", "--term-bridge", "off"]) == 0
     out = capsys.readouterr().out
-    assert "hybrid (product default): threshold" in out and "dense only (the retriever before)" in out
-    assert "holdout coverage" in out
+    assert "hybrid without the term bridge: threshold" in out and "dense only (the retriever before)" in out
+    assert "term bridge (product default)" not in out  # no word encoder, no bridged row
+    assert "holdout coverage" in out and "cross-language answered" in out
