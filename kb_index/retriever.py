@@ -219,17 +219,17 @@ class KBRetriever:
     def _bridge_usable(self, loaded: LoadedIndex) -> bool:
         """A version's bridge is used only with the word encoder that built it."""
         bridge, terms = loaded.bridge, self.terms
-        if bridge is None or terms is None:
+        if terms is None:
             return False
-        if bridge.encoder_name != terms.name:
-            if loaded.version in self._bridge_warned:
-                return False
+        if bridge is not None and bridge.encoder_name == terms.name:
+            return True
+        if loaded.version not in self._bridge_warned:  # said once per version, not per question
             self._bridge_warned.add(loaded.version)
-            log.warning("knowledge base: index version %s has a term bridge from %r, not %r: "
-                        "cross-language words not used until it is rebuilt",
-                        loaded.version, bridge.encoder_name, terms.name)
-            return False
-        return True
+            found = f"a term bridge from {bridge.encoder_name!r}" if bridge else "no term bridge"
+            log.warning("knowledge base: index version %s has %s, not one from %r: cross-language "
+                        "words are not used until it is rebuilt (`guichet kb index`)",
+                        loaded.version, found, terms.name)
+        return False
 
     def _dense(self, loaded: LoadedIndex, vector: np.ndarray) -> tuple[dict[str, float], dict[str, str]]:
         return self._scorer_for(loaded).scores(vector)

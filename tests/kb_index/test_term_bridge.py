@@ -177,6 +177,23 @@ def test_a_bridge_from_another_word_encoder_is_not_used(
     assert len(warnings) == 1  # said once per version, not on every question
 
 
+def test_an_index_built_without_a_bridge_says_it_needs_a_rebuild(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _write_kb(tmp_path / "kb")
+    embedder = HashEmbedder(128)
+    build_index(tmp_path / "kb", tmp_path / "index", embedder, progress=False)  # no terms
+    retriever = KBRetriever(tmp_path / "index", embedder, terms=GlossaryEncoder())
+    try:
+        with caplog.at_level(logging.WARNING, logger="kb_index.retriever"):
+            result = retriever.search_sync("Comment supprimer mon compte ?")
+    finally:
+        retriever.close()
+    assert result.extras["bridged"] is False and result.hits  # still answers, in one language
+    assert any("no term bridge" in r.getMessage() and "guichet kb index" in r.getMessage()
+               for r in caplog.records)
+
+
 def test_a_damaged_bridge_file_makes_the_version_unusable(tmp_path: Path) -> None:
     _write_kb(tmp_path / "kb")
     report = build_index(tmp_path / "kb", tmp_path / "index", HashEmbedder(64), progress=False,
