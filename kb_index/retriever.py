@@ -2,7 +2,10 @@
 
 Loads the CURRENT index version.  ``search`` encodes the query and searches in a
 thread executor (one worker: encodes are serialised instead of fighting for the 2
-cores).  Hybrid: dense scores per article (best chunk, mixed with the article's
+cores); questions that arrive while one is being searched are encoded together, as
+the next batch (:mod:`kb_index.micro_batch`).
+
+Hybrid: dense scores per article (best chunk, mixed with the article's
 question-variant centroid: :mod:`kb_index.dense_scores`) and BM25 scores per
 article (:mod:`kb_index.lexical`) are fused (:mod:`kb_index.fusion`);
 ``Hit.score`` is the fused score.  ``SearchResult.confidence`` is the calibrated
@@ -38,6 +41,7 @@ from kb_index.dense_scores import DenseScorer
 from kb_index.embedder import Embedder, encode_queries
 from kb_index.fusion import FusionConfig, fuse, ranked
 from kb_index.lexical import tokenize
+from kb_index.micro_batch import MicroBatcher
 from kb_index.term_bridge import WordVectors, bridged_scores
 from kb_index.vector_index import IndexFormatError
 from kb_index.versions import LoadedIndex, current_version, load_version
@@ -76,6 +80,8 @@ class KBRetriever:
         self._own_executor = executor is None
         self._executor = executor or ThreadPoolExecutor(1, thread_name_prefix="kb-search")
         self._reload_lock = asyncio.Lock()
+        self._batcher: MicroBatcher[tuple[LoadedIndex, str, int], SearchResult] = MicroBatcher(
+            self._search_batch, self._executor)
         self.last_error = ""
         self._loaded: LoadedIndex | None = None
         version = current_version(self.index_dir)
@@ -91,6 +97,11 @@ class KBRetriever:
     @property
     def loaded(self) -> LoadedIndex | None:
         return self._loaded
+
+    @property
+    def batch_sizes(self) -> list[int]:
+        """Questions per encode of the last searches (:mod:`kb_index.micro_batch`)."""
+        return list(self._batcher.batches)
 
     def _try_load(self, version: str) -> LoadedIndex | None:
         try:
@@ -132,6 +143,7 @@ class KBRetriever:
             await loop.run_in_executor(self._executor, self.terms.encode, ["warm up"])
 
     def close(self) -> None:
+        self._batcher.close()
         if self._own_executor:
             self._executor.shutdown(wait=False, cancel_futures=True)
 
@@ -140,8 +152,7 @@ class KBRetriever:
         loaded = self._loaded  # one snapshot for the whole search
         if loaded is None or not text.strip():
             return self._empty(loaded, text)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._search, loaded, text, k)
+        return await self._batcher.submit((loaded, text, k))
 
     def search_sync(self, text: str, k: int = 5) -> SearchResult:
         loaded = self._loaded
@@ -158,11 +169,19 @@ class KBRetriever:
         return SearchResult((), 0.0, loaded.version, {"status": "empty_query"})
 
     def _search(self, loaded: LoadedIndex, text: str, k: int) -> SearchResult:
-        query = encode_queries(self.embedder, [text])
-        if query.shape[1] != loaded.vectors.dim:
-            detail = f"query dim {query.shape[1]} != index dim {loaded.vectors.dim}"
-            return SearchResult((), 0.0, loaded.version, {"status": "error", "detail": detail})
-        return self.rank(loaded, text, query[0], k)
+        return self._search_batch([(loaded, text, k)])[0]
+
+    def _search_batch(self, items: list[tuple[LoadedIndex, str, int]]) -> list[SearchResult]:
+        """One encode for every question, then each ranked on its own snapshot."""
+        queries = encode_queries(self.embedder, [text for _, text, _ in items])
+        results = []
+        for (loaded, text, k), vector in zip(items, queries, strict=True):
+            if vector.shape[0] != loaded.vectors.dim:
+                detail = f"query dim {vector.shape[0]} != index dim {loaded.vectors.dim}"
+                results.append(SearchResult((), 0.0, loaded.version, {"status": "error", "detail": detail}))
+            else:
+                results.append(self.rank(loaded, text, vector, k))
+        return results
 
     def search_encoded(self, text: str, vector: np.ndarray, k: int = 5) -> SearchResult:
         """Like :meth:`search_sync` with the query already encoded by
