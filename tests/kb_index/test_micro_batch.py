@@ -37,6 +37,13 @@ class SlowDoubler:
         return [2 * i for i in items]
 
 
+async def running(batcher: MicroBatcher[int, int], work: SlowDoubler, item: int) -> asyncio.Task[int]:
+    """A first call whose batch is already running: the next callers queue behind it."""
+    task = asyncio.create_task(batcher.submit(item))
+    await asyncio.get_running_loop().run_in_executor(None, work.started.wait)
+    return task
+
+
 @pytest.fixture
 def executor() -> ThreadPoolExecutor:
     pool = ThreadPoolExecutor(1)
@@ -47,8 +54,7 @@ def executor() -> ThreadPoolExecutor:
 async def test_callers_arriving_during_a_batch_go_together_as_the_next(executor: ThreadPoolExecutor) -> None:
     work = SlowDoubler()
     batcher = MicroBatcher(work, executor)
-    first = asyncio.create_task(batcher.submit(1))
-    await asyncio.get_running_loop().run_in_executor(None, work.started.wait)
+    first = await running(batcher, work, 1)
     rest = [asyncio.create_task(batcher.submit(i)) for i in range(2, 11)]
     assert await first == 2
     assert await asyncio.gather(*rest) == [2 * i for i in range(2, 11)]
@@ -65,8 +71,7 @@ async def test_batches_are_capped(executor: ThreadPoolExecutor) -> None:
 async def test_a_failing_batch_fails_its_callers_only(executor: ThreadPoolExecutor) -> None:
     work = SlowDoubler()
     batcher = MicroBatcher(work, executor)
-    blocker = asyncio.create_task(batcher.submit(0))
-    await asyncio.get_running_loop().run_in_executor(None, work.started.wait)
+    blocker = await running(batcher, work, 0)
     doomed = [asyncio.create_task(batcher.submit(i)) for i in (3, -1)]
     await blocker
     for task in doomed:
@@ -78,8 +83,7 @@ async def test_a_failing_batch_fails_its_callers_only(executor: ThreadPoolExecut
 async def test_a_cancelled_caller_is_left_out_of_its_batch(executor: ThreadPoolExecutor) -> None:
     work = SlowDoubler()
     batcher = MicroBatcher(work, executor)
-    blocker = asyncio.create_task(batcher.submit(0))
-    await asyncio.get_running_loop().run_in_executor(None, work.started.wait)
+    blocker = await running(batcher, work, 0)
     gone = asyncio.create_task(batcher.submit(7))
     kept = asyncio.create_task(batcher.submit(8))
     await asyncio.sleep(0)
@@ -91,12 +95,11 @@ async def test_a_cancelled_caller_is_left_out_of_its_batch(executor: ThreadPoolE
 async def test_close_cancels_whoever_waits(executor: ThreadPoolExecutor) -> None:
     work = SlowDoubler()
     batcher = MicroBatcher(work, executor)
-    running = asyncio.create_task(batcher.submit(1))
-    await asyncio.get_running_loop().run_in_executor(None, work.started.wait)
+    first = await running(batcher, work, 1)
     queued = asyncio.create_task(batcher.submit(2))
     await asyncio.sleep(0)
     batcher.close()
-    for task in (running, queued):
+    for task in (first, queued):
         with pytest.raises(asyncio.CancelledError):
             await task
 
