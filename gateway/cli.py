@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from gateway.config import ConfigError, Settings, load_settings
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The ``guichet`` command line (also what the tests parse their commands with)."""
     p = argparse.ArgumentParser(prog="guichet", description=__doc__)
     p.add_argument("--config", "-c", help="TOML settings file (default: $GUICHET_CONFIG)")
     p.add_argument("--log-level", default="INFO")
@@ -48,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=getattr(logging, str(args.log_level).upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import tomllib
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.config import Settings
-from kb_index.cli import add_kb_commands, run_kb_command
+from tests.kb_index.conftest import run_kb
 
 CASES = [
     {"id": "c1", "text": "Reset your password", "expected": "password-reset"},
@@ -24,18 +23,6 @@ HOLDOUT = [
     {"id": "h2", "text": "galaxy spaceship", "expected": None},
 ]
 
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="guichet")
-    parser.add_argument("--config")
-    commands = parser.add_subparsers(dest="command")
-    kb = commands.add_parser("kb")
-    add_kb_commands(kb.add_subparsers(dest="kb_command", required=True))
-    return parser
-
-
-def run(settings: Settings, *argv: str) -> int:
-    return run_kb_command(_parser().parse_args(["kb", *argv]), settings)
 
 
 def _cases(path: Path, rows: list[dict[str, object]]) -> str:
@@ -57,7 +44,7 @@ def test_tune_writes_the_threshold_prints_the_curve_and_reports_the_holdout(
                       f'source_dir = "{kb_dir}"\n', "utf-8")
     kb_settings.kb.source_dir = "/nonexistent"
     plot = tmp_path / "curve.png"
-    code = run(kb_settings, "tune", "--cases", _cases(tmp_path / "c.jsonl", CASES),
+    code = run_kb(kb_settings, "tune", "--cases", _cases(tmp_path / "c.jsonl", CASES),
                "--holdout", _cases(tmp_path / "h.jsonl", HOLDOUT), "--target-precision", "0.95",
                "--config", str(config), "--plot", str(plot))
     out = capsys.readouterr().out
@@ -76,7 +63,7 @@ def test_tune_json_reaches_the_target_on_the_dev_cases(
     kb_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "created.toml"
-    code = run(kb_settings, "tune", "--cases", _cases(tmp_path / "c.jsonl", CASES),
+    code = run_kb(kb_settings, "tune", "--cases", _cases(tmp_path / "c.jsonl", CASES),
                "--config", str(config), "--json")
     payload = json.loads(capsys.readouterr().out)
     assert code == 0
@@ -92,7 +79,7 @@ def test_no_threshold_reaching_the_target_exits_3_and_writes_nothing(
     wrong = [{"id": "w1", "text": "Reset your password", "expected": "refunds"},
              {"id": "w2", "text": "Is delivery free?", "expected": "refunds"}]
     config = tmp_path / "guichet.toml"
-    code = run(kb_settings, "tune", "--cases", _cases(tmp_path / "c.jsonl", wrong),
+    code = run_kb(kb_settings, "tune", "--cases", _cases(tmp_path / "c.jsonl", wrong),
                "--config", str(config))
     assert code == 3
     assert "No threshold reaches 95.0% precision" in capsys.readouterr().out
@@ -104,7 +91,7 @@ def test_without_a_config_file_the_threshold_is_only_printed(
 ) -> None:
     monkeypatch.delenv("GUICHET_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)
-    assert run(kb_settings, "tune", "--cases", _cases(tmp_path / "c.jsonl", CASES)) == 0
+    assert run_kb(kb_settings, "tune", "--cases", _cases(tmp_path / "c.jsonl", CASES)) == 0
     assert "not written" in capsys.readouterr().out
     assert list(tmp_path.glob("*.toml")) == []
 
@@ -119,5 +106,5 @@ def test_bad_input_exits_1(
 ) -> None:
     cases = _cases(tmp_path / "c.jsonl", CASES)
     argv = [cases if a == "CASES" else str(tmp_path / a) if a.endswith(".jsonl") else a for a in argv]
-    assert run(kb_settings, "tune", *argv) == 1
+    assert run_kb(kb_settings, "tune", *argv) == 1
     assert message in capsys.readouterr().err

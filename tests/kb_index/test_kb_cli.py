@@ -9,20 +9,9 @@ from pathlib import Path
 import pytest
 
 from gateway.config import Settings
-from kb_index.cli import add_kb_commands, build_default_index, run_kb_command
+from kb_index.cli import build_default_index, run_kb_command
 from kb_index.versions import current_version
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="guichet")
-    commands = parser.add_subparsers(dest="command")
-    kb = commands.add_parser("kb")
-    add_kb_commands(kb.add_subparsers(dest="kb_command", required=True))
-    return parser
-
-
-def run(settings: Settings, *argv: str) -> int:
-    return run_kb_command(_parser().parse_args(["kb", *argv]), settings)
+from tests.kb_index.conftest import run_kb
 
 
 @pytest.fixture
@@ -35,7 +24,7 @@ def test_index_reports_broken_files_and_indexes_the_rest(
     kb_settings: Settings, kb_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (kb_dir / "broken.md").write_text("---\nid: x\n---\nBody\n", "utf-8")
-    assert run(kb_settings, "index") == 0
+    assert run_kb(kb_settings, "index") == 0
     out, err = capsys.readouterr()
     assert "4 articles" in out
     assert str(kb_dir / "broken.md") in err and "missing required field 'title'" in err
@@ -47,7 +36,7 @@ def test_index_strict_fails_on_any_broken_file(
     kb_settings: Settings, kb_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (kb_dir / "bad.csv").write_text("id,q,a\n", "utf-8")
-    assert run(kb_settings, "index", "--strict") == 1
+    assert run_kb(kb_settings, "index", "--strict") == 1
     _, err = capsys.readouterr()
     assert str(kb_dir / "bad.csv") in err and "bad CSV header" in err
     assert current_version(kb_settings.index_path) is None
@@ -56,22 +45,22 @@ def test_index_strict_fails_on_any_broken_file(
 def test_index_options_override_settings(
     settings: Settings, kb_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(settings, "index", "--kb", str(kb_dir), "--index", str(tmp_path / "i2")) == 0
+    assert run_kb(settings, "index", "--kb", str(kb_dir), "--index", str(tmp_path / "i2")) == 0
     assert current_version(tmp_path / "i2") is not None
-    assert run(settings, "index", "--kb", str(tmp_path / "missing")) == 1
+    assert run_kb(settings, "index", "--kb", str(tmp_path / "missing")) == 1
     assert "not found" in capsys.readouterr().err
 
 
 def test_search(kb_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(kb_settings, "search", "Is delivery free?") == 1  # no index yet
+    assert run_kb(kb_settings, "search", "Is delivery free?") == 1  # no index yet
     assert "guichet kb index" in capsys.readouterr().err
-    run(kb_settings, "index")
+    run_kb(kb_settings, "index")
     version = current_version(kb_settings.index_path)
     capsys.readouterr()
-    assert run(kb_settings, "search", "Is delivery free?", "-k", "2") == 0
+    assert run_kb(kb_settings, "search", "Is delivery free?", "-k", "2") == 0
     out = capsys.readouterr().out
     assert "shipping" in out and f"index version {version}" in out and "confidence" in out
-    assert run(kb_settings, "search", "Is delivery free?", "--json") == 0
+    assert run_kb(kb_settings, "search", "Is delivery free?", "--json") == 0
     data = json.loads(capsys.readouterr().out)
     assert data["index_version"] == version and data["hits"][0]["article_id"] == "shipping"
 
@@ -91,7 +80,7 @@ def test_eval_json_and_predictions(
     kb_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pred = tmp_path / "pred.jsonl"
-    code = run(kb_settings, "eval", "--cases", str(_cases(tmp_path)), "--threshold", "0.5",
+    code = run_kb(kb_settings, "eval", "--cases", str(_cases(tmp_path)), "--threshold", "0.5",
                "--predictions", str(pred), "--json")
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
@@ -106,13 +95,13 @@ def test_eval_table_sweep_and_fit(
 ) -> None:
     cases = str(_cases(tmp_path))
     kb_settings.bot.answer_threshold = 0.42
-    assert run(kb_settings, "eval", "--kb", str(kb_dir), "--cases", cases) == 0
+    assert run_kb(kb_settings, "eval", "--kb", str(kb_dir), "--cases", cases) == 0
     out = capsys.readouterr().out
     assert "overall" in out and "threshold 0.42" in out  # default: bot.answer_threshold
-    assert run(kb_settings, "eval", "--cases", cases, "--sweep", "0.2,0.9") == 0
+    assert run_kb(kb_settings, "eval", "--cases", cases, "--sweep", "0.2,0.9") == 0
     out = capsys.readouterr().out
     assert "0.2" in out and "0.9" in out
-    assert run(kb_settings, "eval", "--cases", cases, "--fit-calibration", "--json") == 0
+    assert run_kb(kb_settings, "eval", "--cases", cases, "--fit-calibration", "--json") == 0
     assert "Calibration(" in capsys.readouterr().err
 
 
@@ -121,9 +110,9 @@ def test_eval_bad_cases_file(
 ) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "1", "text": "q"}\n', "utf-8")
-    assert run(kb_settings, "eval", "--cases", str(bad)) == 1
+    assert run_kb(kb_settings, "eval", "--cases", str(bad)) == 1
     assert "line 1" in capsys.readouterr().err
-    assert run(kb_settings, "eval", "--cases", str(tmp_path / "none.jsonl")) == 1
+    assert run_kb(kb_settings, "eval", "--cases", str(tmp_path / "none.jsonl")) == 1
 
 
 def test_unknown_command(settings: Settings) -> None:
