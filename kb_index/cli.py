@@ -160,18 +160,18 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     out, err = Console(), Console(stderr=True)
     kb_dir = args.kb_dir or settings.kb.source_dir
-    embedder = _embedder(settings)
+    embedder, terms, policy = _embedder(settings), _terms(settings), PolicyConfig.from_settings(settings.bot)
     threshold = args.threshold if args.threshold is not None else settings.bot.answer_threshold
     try:
         if args.sweep:
             thresholds = [float(t) for t in args.sweep.split(",") if t.strip()]
             reports = asyncio.run(evaluate_many_async(
                 kb_dir, args.cases, embedder, thresholds, exclude_kinds=args.exclude_kind,
-                terms=_terms(settings), policy=PolicyConfig.from_settings(settings.bot)))
+                terms=terms, policy=policy))
         else:
             reports = [evaluate(kb_dir, args.cases, embedder, threshold, args.predictions,
                                 exclude_kinds=args.exclude_kind, progress=not args.json,
-                                terms=_terms(settings), policy=PolicyConfig.from_settings(settings.bot))]
+                                terms=terms, policy=policy)]
     except (CaseFileError, FileNotFoundError, ValueError) as exc:
         err.print(f"[red]error[/] {escape(str(exc))}", soft_wrap=True)
         return 1

@@ -40,7 +40,6 @@ from kb_index.calibration import BASELINE_DEPTH, Calibration, calibration_for, f
 from kb_index.dense_scores import DenseScorer
 from kb_index.embedder import Embedder, encode_queries
 from kb_index.fusion import FusionConfig, fuse, ranked
-from kb_index.lexical import tokenize
 from kb_index.micro_batch import MicroBatcher
 from kb_index.term_bridge import WordVectors, bridged_scores
 from kb_index.vector_index import IndexFormatError
@@ -218,7 +217,7 @@ class KBRetriever:
         coverage = 0.0
         if lex_index is not None and top_id:
             top_lang = loaded.article_lang.get(top_id, "")
-            coverage = lex_index.coverage(evidence.tokens_for(top_lang, tokenize(text)), top_id)
+            coverage = lex_index.coverage(evidence.tokens_for(top_lang), top_id)
         features = features_of(head, agree=bool(lex_top) and lex_top == top_id, coverage=coverage)
         extras: dict[str, Any] = {
             "status": "ok",

@@ -196,9 +196,11 @@ class BridgedLexical:
 
     scores: dict[str, float]  # article -> 0..1, each article scored in its own language
     tokens: dict[str, list[str]]  # language -> the question's tokens in that language
+    query_tokens: list[str]  # the question's own tokens
 
-    def tokens_for(self, lang: str, default: list[str]) -> list[str]:
-        return self.tokens.get(lang, default)
+    def tokens_for(self, lang: str) -> list[str]:
+        """The question's tokens for an article in ``lang`` (its own when not translated)."""
+        return self.tokens.get(lang, self.query_tokens)
 
 
 def bridged_scores(
@@ -217,10 +219,10 @@ def bridged_scores(
     by_lang = {query_lang: tokens} if query_lang else {}
     others = [lang for lang in (bridge.languages if bridge else ()) if lang != query_lang]
     if not query_lang or bridge is None or word_vectors is None or not others:
-        return BridgedLexical(scores, by_lang)
+        return BridgedLexical(scores, by_lang, tokens)
     words = content_words(text)
     if not words:
-        return BridgedLexical(scores, by_lang)
+        return BridgedLexical(scores, by_lang, tokens)
     vectors = word_vectors(words)
     merged = dict(scores)
     for lang in others:
@@ -229,4 +231,4 @@ def bridged_scores(
         for article_id, score in lexical.article_scores(translated).items():
             if article_lang.get(article_id, "") == lang:
                 merged[article_id] = max(score, scores.get(article_id, 0.0))
-    return BridgedLexical(merged, by_lang)
+    return BridgedLexical(merged, by_lang, tokens)
