@@ -1,5 +1,5 @@
 """Embedders through the bot's own code path: ``kb_index.evaluate`` (hybrid retrieval,
-calibrated confidence, ``gateway.policy.decide``).
+calibrated confidence, ``gateway.flow.policy.decide``).
 
     .venv/bin/python -m bench.embedders --official sentence-transformers --official e5 \
         --official combined=use:0.3,e5:0.7

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gateway.kb_loop.gaps import cluster
-from gateway.kb_loop.vectors import EmbedderVectorizer, TfidfVectorizer, Vectorizer
+from gateway.kb.gaps import cluster
+from gateway.kb.vectors import EmbedderVectorizer, TfidfVectorizer, Vectorizer
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "clinc150" / "data_full.json"
 

@@ -1,5 +1,5 @@
 """Channel adapters.  Each channel is one module or package exposing
-``create_channel(ctx: gateway.channel_context.ChannelContext) -> Channel``.
+``create_channel(ctx: gateway.flow.channel_context.ChannelContext) -> Channel``.
 
 Channels are registered by name (Rasa style); the core loads them by import
 path, so it never imports a channel (or its SDK) itself.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from gateway.channel_context import ChannelContext
+from gateway.flow.channel_context import ChannelContext
 from gateway.models import (
     AcceptResult,
     Delivery,

@@ -16,19 +16,19 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 
 from aiohttp import web
 
-from gateway.bus import InProcessEventBus
-from gateway.channel_context import ChannelContext
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
 from gateway.db.engine import make_engine, make_session_factory
 from gateway.db.migrate import upgrade_async
-from gateway.jobs import JobRunner
-from gateway.operators import SqlOperatorService
-from gateway.outbox import Outbox
+from gateway.flow.bus import InProcessEventBus
+from gateway.flow.channel_context import ChannelContext
+from gateway.flow.jobs import JobRunner
+from gateway.flow.outbox import Outbox
+from gateway.flow.router import Router
+from gateway.flow.store import SqlStore
 from gateway.protocols import Channel, Retriever
-from gateway.router import Router
 from gateway.secret import load_secret
-from gateway.store import SqlStore
+from gateway.tickets.operators import SqlOperatorService
 from gateway.web import keys
 from gateway.web.health import setup_health
 
@@ -108,8 +108,8 @@ def create_app(
     runner_box.append(runner)
     app[RUNNER] = runner
 
-    from gateway.web.admin import setup_admin
     from gateway.web.console import make_jinja_env, setup_console
+    from gateway.web.kb_admin_page import setup_admin
 
     app[keys.JINJA] = make_jinja_env()
     setup_console(app)

@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     add_kb_commands(kb_sub)
-    from gateway.kb_loop.cli import add_gaps_command
+    from gateway.kb.loop_cli import add_gaps_command
 
     add_gaps_command(kb_sub)
     return p
@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "user":
         return _user(args, settings)
     if args.command == "kb" and args.kb_command == "gaps":
-        from gateway.kb_loop.cli import run_gaps
+        from gateway.kb.loop_cli import run_gaps
 
         return run_gaps(args, settings)
     if args.command == "kb":

@@ -2,7 +2,7 @@
 
 Each port is small, and each has an in-memory or deterministic fake beside the
 real adapter (``channels.fake.FakeChannel``, ``kb_index.embedder.HashEmbedder``,
-``gateway.bus.InProcessEventBus``, the SQL store on SQLite in a temp dir).
+``gateway.flow.bus.InProcessEventBus``, the SQL store on SQLite in a temp dir).
 """
 
 from __future__ import annotations

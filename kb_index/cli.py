@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from gateway.config import Settings
-from gateway.policy import PolicyConfig
+from gateway.flow.policy import PolicyConfig
 from kb_index.calibration import FEATURES, calibration_for, fit_calibration
 from kb_index.embedder import Embedder, make_embedder, make_term_encoder
 from kb_index.eval_report import add_metrics_row, metrics_table

@@ -1,7 +1,7 @@
 """Measure the bot on labelled questions, through the same code customers get.
 
 ``evaluate`` builds a temporary index from a KB directory (the live index is not
-touched), runs every case through :func:`gateway.policy.decide`, and counts:
+touched), runs every case through :func:`gateway.flow.policy.decide`, and counts:
 
 - coverage: answerable cases (``expected`` not null) that were answered, ÷ answerable;
 - answered-precision: correct answers ÷ all answers (answering a null case is wrong);
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gateway.flow.policy import PolicyConfig, decide
 from gateway.models import Action
-from gateway.policy import PolicyConfig, decide
 from kb_index.calibration import FEATURES, Calibration
 from kb_index.embedder import Embedder
 from kb_index.eval_report import CaseResult, EvalReport, compute_metrics

@@ -1,6 +1,6 @@
 """Choose the answer threshold: ``guichet kb tune``.
 
-One pass of the cases through the live decision (:func:`gateway.policy.decide`,
+One pass of the cases through the live decision (:func:`gateway.flow.policy.decide`,
 via :mod:`kb_index.evaluate`) at threshold 0 records, for every case the bot would
 answer from the knowledge base, its calibrated confidence and whether its top
 article is right.  At threshold ``t`` the bot answers exactly the cases whose

@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from gateway.config import ConfigError, Settings, load_settings
-from gateway.policy import PolicyConfig
+from gateway.flow.policy import PolicyConfig
 from kb_index.embedder import make_embedder, make_term_encoder
 from kb_index.eval_report import CaseResult, EvalReport
 from kb_index.evaluate import CaseFileError, evaluate_with, temporary_index

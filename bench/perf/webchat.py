@@ -27,7 +27,7 @@ METRICS = (
 
 def questions(opts: PerfOptions) -> list[str]:
     """Real questions only: greetings or "talk to a person" would take another path."""
-    from gateway.intents import Intent, classify
+    from gateway.flow.intents import Intent, classify
 
     texts = [t for t in load_queries(opts.cases, opts.kb_dir) if classify(t) is Intent.NONE]
     return texts or ["How do I reset my password?"]

@@ -6,7 +6,7 @@ same chunks, vectors and BM25 index and differ only in how they score:
 
 - OURS: the product default (hybrid fusion, calibrated confidence), exactly what the
   live bot computes; its decision is "answer when confidence >= threshold", the rule
-  of ``gateway.policy.decide`` for a question (the policy's smalltalk and "talk to a
+  of ``gateway.flow.policy.decide`` for a question (the policy's smalltalk and "talk to a
   person" shortcuts are left out: CLINC150 has greeting and goodbye intents);
 - OURS, calibration refit on the tuning split: the same retrieval and features, the
   confidence's constants refitted on the tuning queries (``kb eval

@@ -2,7 +2,7 @@
 
 The lead wires it with::
 
-    channel = create_channel(ctx)          # ctx: gateway.channel_context.ChannelContext
+    channel = create_channel(ctx)          # ctx: gateway.flow.channel_context.ChannelContext
     channel.setup_routes(app)              # GET /chat/ws, /widget.js, /widget.css, /
     await channel.start(inbox.accept)      # ... and ``await channel.stop()`` on shutdown
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from channels.webchat.channel import WebChatChannel
 from channels.webchat.protocol import CLOSE_BAD_TOKEN, ErrorCode
 from channels.webchat.token import ExpiredToken, InvalidToken, TokenSigner
-from gateway.channel_context import ChannelContext
+from gateway.flow.channel_context import ChannelContext
 
 __all__ = [
     "CLOSE_BAD_TOKEN",

@@ -21,7 +21,7 @@ from channels.webchat import pages
 from channels.webchat.connection import Connection
 from channels.webchat.protocol import Limits, dumps, message_frame, typing_frame
 from channels.webchat.token import TokenSigner
-from gateway.channel_context import ChannelContext
+from gateway.flow.channel_context import ChannelContext
 from gateway.models import Delivery, DeliveryStatus, Outbound
 from gateway.protocols import AcceptFn, Event
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.kb_loop.assist import customer_questions, suggest
+from gateway.kb.assist import customer_questions, suggest
 from gateway.protocols import Retriever
 from gateway.web.console_api import BadRequest, api
 from gateway.web.keys import OPERATORS

@@ -18,10 +18,10 @@ from typing import Any, cast
 from aiohttp import web
 
 from gateway.errors import ConflictError, ForbiddenError, GuichetError, InvalidInputError, NotFoundError
-from gateway.kb_loop.drafts import DraftError, DraftService, KBAdminPort
-from gateway.kb_loop.gaps import GapReport
-from gateway.kb_loop.report import DEFAULT_DAYS, build_gaps
-from gateway.kb_loop.vectors import vectorizer_for
+from gateway.kb.drafts import DraftError, DraftService, KBAdminPort
+from gateway.kb.gaps import GapReport
+from gateway.kb.gaps_report import DEFAULT_DAYS, build_gaps
+from gateway.kb.vectors import vectorizer_for
 from gateway.web.assist_api import retriever_of
 from gateway.web.console_api import BadRequest, _body, api
 from gateway.web.keys import BUS, CLOCK, JINJA, SESSIONS, SETTINGS
@@ -44,7 +44,7 @@ def kb_admin_of(app: web.Application) -> KBAdminPort | None:
     admin = app.get(KB_ADMIN_PORT)
     if admin is not None:
         return admin
-    for module_name in ("gateway.kb_admin", "gateway.web.admin", "gateway.web.keys"):
+    for module_name in ("gateway.kb.admin", "gateway.web.kb_admin_page", "gateway.web.keys"):
         try:
             module = importlib.import_module(module_name)
         except ImportError:
@@ -56,7 +56,7 @@ def kb_admin_of(app: web.Application) -> KBAdminPort | None:
     embedder = getattr(retriever, "embedder", None)
     if SETTINGS not in app or embedder is None:
         return None
-    from gateway.kb_admin import KBAdmin
+    from gateway.kb.admin import KBAdmin
 
     settings = app[SETTINGS]
     made = KBAdmin(settings.kb.source_dir, settings.index_path, embedder, bus=app.get(BUS),

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.clock import Clock
 from gateway.config import Settings
-from gateway.operator_service import OperatorService
 from gateway.protocols import EventBus
+from gateway.tickets.service import OperatorService
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)

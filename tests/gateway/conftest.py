@@ -8,16 +8,16 @@ from dataclasses import dataclass, field
 import pytest
 
 from channels.fake import FakeChannel
-from gateway.bus import InProcessEventBus
 from gateway.clock import SystemClock
 from gateway.config import Settings
 from gateway.db.engine import make_engine, make_session_factory
-from gateway.jobs import JobRunner
-from gateway.operators import SqlOperatorService
-from gateway.outbox import Outbox
+from gateway.flow.bus import InProcessEventBus
+from gateway.flow.jobs import JobRunner
+from gateway.flow.outbox import Outbox
+from gateway.flow.router import Router
+from gateway.flow.store import SqlStore
 from gateway.protocols import Hit, SearchResult
-from gateway.router import Router
-from gateway.store import SqlStore
+from gateway.tickets.operators import SqlOperatorService
 from gateway.views import UserView
 
 

@@ -1,4 +1,4 @@
-"""Evaluation through gateway.policy.decide, on a tiny KB with known figures."""
+"""Evaluation through gateway.flow.policy.decide, on a tiny KB with known figures."""
 
 from __future__ import annotations
 

@@ -89,7 +89,7 @@ async def test_cross_language_dev_cases_are_answered_by_the_default_bot() -> Non
     (not only found) at the configured threshold, through the bot's own decision, with
     the default settings: e5, the term bridge, the shipped calibration and policy."""
     from gateway.config import Settings
-    from gateway.policy import PolicyConfig
+    from gateway.flow.policy import PolicyConfig
     from kb_index.embedder import make_term_encoder
     from kb_index.evaluate import evaluate_with, temporary_index
 

@@ -13,9 +13,9 @@ import pytest
 from aiohttp import web
 
 from channels.webchat import WebChatChannel
-from gateway.channel_context import ChannelContext
 from gateway.clock import FakeClock
 from gateway.config import Settings
+from gateway.flow.channel_context import ChannelContext
 from gateway.models import (
     AcceptResult,
     AuthorKind,

@@ -172,7 +172,7 @@ async def test_stop_unsubscribes_from_the_real_bus(ctx: Any, core: Any) -> None:
     from dataclasses import replace
 
     from channels.webchat import WebChatChannel
-    from gateway.bus import InProcessEventBus
+    from gateway.flow.bus import InProcessEventBus
 
     bus = InProcessEventBus()
     channel = WebChatChannel(replace(ctx, bus=bus))

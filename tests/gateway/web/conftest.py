@@ -14,12 +14,12 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.auth import create_user
-from gateway.bus import InProcessEventBus
 from gateway.clock import FakeClock
 from gateway.config import Settings
 from gateway.db.engine import make_engine, make_session_factory
 from gateway.db.tables import Base
 from gateway.errors import NotFoundError
+from gateway.flow.bus import InProcessEventBus
 from gateway.models import AuthorKind, ConversationState, MessageKind, TicketStatus
 from gateway.views import ConversationView, MessageView, TicketView, UserView
 from gateway.web import keys

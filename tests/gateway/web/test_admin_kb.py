@@ -15,11 +15,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from gateway.auth import create_user
-from gateway.bus import InProcessEventBus
 from gateway.clock import FakeClock
 from gateway.config import Settings
-from gateway.kb_admin import KBAdmin
-from gateway.web.admin import KB_ADMIN, setup_admin
+from gateway.flow.bus import InProcessEventBus
+from gateway.kb.admin import KBAdmin
+from gateway.web.kb_admin_page import KB_ADMIN, setup_admin
 from kb_index.embedder import HashEmbedder
 from kb_index.retriever import KBRetriever
 from kb_index.versions import current_version

@@ -14,8 +14,8 @@ from gateway.auth import create_user
 from gateway.views import UserView
 from gateway.web.drafts_admin import KB_ADMIN_PORT
 from tests.gateway.conftest import Core
-from tests.gateway.test_kb_loop_drafts import FakeKBAdmin, resolved_ticket
-from tests.gateway.test_policy import RETRIEVER as TABLE_RETRIEVER
+from tests.gateway.flow.test_policy import RETRIEVER as TABLE_RETRIEVER
+from tests.gateway.kb.test_drafts import FakeKBAdmin, resolved_ticket
 from tests.gateway.web.test_console_with_store import console_app, login
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from gateway.bus import InProcessEventBus
 from gateway.clock import FakeClock
 from gateway.config import Settings
 from gateway.errors import ConflictError
+from gateway.flow.bus import InProcessEventBus
 from gateway.protocols import Event
 from tests.gateway.web.conftest import PASSWORD, FakeOperators, build_app, seed, ticket_view
 

@@ -10,9 +10,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from gateway.bus import InProcessEventBus
 from gateway.clock import FakeClock
 from gateway.config import Settings
+from gateway.flow.bus import InProcessEventBus
 from gateway.web import keys
 from gateway.web.console import setup_console
 from gateway.web.security import (

@@ -1,0 +1,230 @@
+"""What a customer's message says about how the conversation is going, in French
+and English: frustration, "that did not help", turning down the options of a
+clarifying question, and rephrasing a question the bot already answered.
+
+Pure functions on text; :func:`context_from_messages` turns a conversation's
+stored messages into the :class:`ConversationContext` that
+:func:`gateway.flow.policy.decide` takes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from gateway.language import fold
+
+
+@dataclass(frozen=True, slots=True)
+class ClarifyOption:
+    article_id: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationContext:
+    """What the bot needs to remember of the current bot-held stretch of a
+    conversation (it starts afresh after an operator or a resolution)."""
+
+    answered_questions: tuple[str, ...] = ()  # customer questions the bot answered, oldest first
+    last_answer_article: str | None = None  # article of the bot's last answer
+    clarification_question: str | None = None  # set: the bot's last message asked to clarify this
+    clarification_options: tuple[ClarifyOption, ...] = ()
+
+    @property
+    def clarification_pending(self) -> bool:
+        return self.clarification_question is not None
+
+
+# ------------------------------------------------------------- frustration
+
+_SWEARING = re.compile(
+    r"\b(fuck\w*|f+ck|shit\w*|bullshit|crap|damn|wtf|stfu|screw (this|you)|bloody hell|"
+    r"merde\w*|putain\w*|bordel|connard\w*|connerie\w*|chier|fait chier|foutage|"
+    r"foutez|fous toi|ta gueule|pu?tain)\b"
+)
+_USELESS = re.compile(
+    r"\b(useless|pointless|rubbish|garbage|worthless|ridiculous|pathetic|terrible|awful|"
+    r"waste of (my )?time|stupid|dumb|idiot\w*|"
+    r"c est nul|cest nul|vraiment nul|trop nul|nul a chier|inutile|sert a rien|servez a rien|"
+    r"n importe quoi|ridicule|lamentable|pathetique|debile|stupide|perte de temps|"
+    r"insupportable|inadmissible|scandaleux|honteux)\b"
+)
+_ALREADY_TOLD = re.compile(
+    r"\b(i (already|just) (told|said|explained|wrote)|i ve already (told|said|explained)|"
+    r"as i (already )?(said|told you|wrote)|told you already|how many times|"
+    r"(je vous l ai|je te l ai|je l ai) deja (dit|explique|ecrit)|deja dit|"
+    r"je viens de (vous |te )?(le )?(dire|expliquer|ecrire)|comme je (vous |te )?l ai (deja )?dit|"
+    r"combien de fois)\b"
+)
+# Short complaints: the whole message is "it doesn't work", nothing else to search.
+_DOESNT_WORK = re.compile(
+    r"^(but |mais |still |toujours )?(it |this |that |ca |cela |ce |c )?"
+    r"(still )?(doesn t|does not|didn t|did not|isn t|is not|won t|ne|n)? ?"
+    r"(work|working|marche|marche pas|fonctionne|fonctionne pas|marche toujours pas|"
+    r"fonctionne toujours pas)( pas| toujours pas| at all| du tout)?"
+    r"( (again|encore|non plus|either|toujours))?$"
+)
+_PUNCTUATION = re.compile(r"[!?](\s*[!?]){2,}")
+
+
+def _shouting(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    words = [w for w in re.findall(r"[^\W\d_]{2,}", text)]
+    if len(letters) < 8 or len(words) < 2:
+        return False
+    upper = sum(c.isupper() for c in letters)
+    return upper / len(letters) >= 0.8
+
+
+def frustration(text: str) -> str | None:
+    """Why this message sounds frustrated ("swearing", "useless", "already_told",
+    "shouting", "punctuation", "doesnt_work"), or None."""
+    folded = fold(text)
+    if _SWEARING.search(folded):
+        return "swearing"
+    if _USELESS.search(folded):
+        return "useless"
+    if _ALREADY_TOLD.search(folded):
+        return "already_told"
+    if _shouting(text):
+        return "shouting"
+    if _PUNCTUATION.search(text):
+        return "punctuation"
+    if _DOESNT_WORK.match(folded):
+        return "doesnt_work"
+    return None
+
+
+# -------------------------------------------------------------- not helped
+
+_NOT_HELPED = [
+    re.compile(
+        r"\b(didn t|did not|doesn t|does not|don t|do not|hasn t|has not|won t|not) "
+        r"(really |at all |actually )?(help|helped|helping|answer|answered|solve|solved|fix|fixed)\b"
+    ),
+    re.compile(r"\b(not helpful|no help|unhelpful|no use|not what i (asked|meant|needed?|wanted|want))\b"),
+    re.compile(r"\b(wrong answer|not my question|not the (right )?answer|that s not it|not it)\b"),
+    re.compile(
+        r"\b(ne|n) (me |m )?(repond|reponds|aide|aident|a|ont|resout|regle)( pas| toujours pas| en rien)"
+        r"( (aide|aidee|aidé|repondu|resolu|regle))?"
+    ),
+    re.compile(
+        r"\b(pas (la|ma) (bonne )?(question|reponse)|mauvaise reponse|ce n est pas (ca|ma question|"
+        r"la question|ce que je (demande|cherche|veux))|pas ce que je (demande|cherche|veux)|"
+        r"ca ne repond pas|ne repond pas a ma question|sans rapport|aucun rapport|hors sujet)\b"
+    ),
+]
+_BARE_NO = re.compile(r"^(no|nope|nah|not really|non|pas vraiment|non merci|no thanks)$")
+
+
+def not_helped(text: str, *, after_answer: bool = False) -> bool:
+    """The customer says the answer did not help.  A bare "no" counts only right
+    after a bot answer."""
+    folded = fold(text)
+    if after_answer and _BARE_NO.match(folded):
+        return True
+    return any(p.search(folded) for p in _NOT_HELPED)
+
+
+_DECLINE = re.compile(
+    r"^((no|non)\s*)?(none|none of (these|them|those)|neither|neither of (these|them)|other|something else|"
+    r"aucun|aucune|aucun des deux|aucune des deux|ni l un ni l autre|ni l une ni l autre|autre chose|autre)"
+    r"( please| merci| svp)?$"
+)
+
+
+def declines_options(text: str) -> bool:
+    """ "None of these" typed instead of pressed, after a clarifying question."""
+    return bool(_DECLINE.match(fold(text)))
+
+
+# --------------------------------------------------------------- rephrasing
+
+_STOP_WORDS = (
+    "the a an of to is are and or my your i you it this that for with on in at be can do does how what "
+    "why when where which who me we our please hi hello thanks have has get got not no yes would could "
+    "should will am was were there here from by about as any some just still again "
+    "le la les un une des du de d l et ou mon ma mes votre vos je j tu il elle nous vous est ce c ca "
+    "cette que qui quoi comment pourquoi quand ou pour avec sur dans par pas ne n plus me m se s y en "
+    "au aux bonjour merci svp est-ce puis peux peut faire toujours encore"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+def content_words(text: str) -> frozenset[str]:
+    """Words that carry the topic: folded, no stop words, crude plural folding."""
+    words = set()
+    for word in fold(text).split():
+        if word in _STOP or len(word) < 3:
+            continue
+        if len(word) > 4 and word.endswith("s"):
+            word = word[:-1]
+        words.add(word)
+    return frozenset(words)
+
+
+def overlap(a: str, b: str) -> float:
+    """Jaccard overlap of the content words of two texts, 0..1."""
+    wa, wb = content_words(a), content_words(b)
+    if not wa or not wb:
+        return 0.0
+    return len(wa & wb) / len(wa | wb)
+
+
+REPHRASE_OVERLAP = 0.5
+
+
+def is_rephrase(text: str, previous: Iterable[str], threshold: float = REPHRASE_OVERLAP) -> bool:
+    """The text asks again (nearly) the same words as one of ``previous``."""
+    return any(overlap(text, p) >= threshold for p in previous)
+
+
+# ------------------------------------------------------ context from storage
+
+
+class StoredMessage(Protocol):
+    """What :func:`context_from_messages` reads of a stored message."""
+
+    id: int
+    direction: str
+    author_kind: str
+    kind: str
+    text: str
+    meta: dict[str, Any]
+
+
+def context_from_messages(messages: Sequence[StoredMessage], before_id: int) -> ConversationContext:
+    """The context for the customer message ``before_id``, from the messages of its
+    conversation (all kinds, in order).  The bot's memory starts after the last
+    operator message, system event or handoff."""
+    answered: list[str] = []
+    last_article: str | None = None
+    clarify: dict[str, Any] | None = None
+    for msg in messages:
+        if msg.id >= before_id:
+            break
+        meta = msg.meta or {}
+        if msg.author_kind in ("operator", "system") or meta.get("action") == "handoff":
+            answered, last_article, clarify = [], None, None
+            continue
+        if msg.direction == "in":
+            if meta.get("action") == "answer":
+                answered.append(str(meta.get("question") or msg.text))
+            if meta.get("action") == "smalltalk" and meta.get("reason") == "solved":
+                answered, last_article = [], None
+            continue
+        if msg.author_kind == "bot" and msg.kind == "message":
+            clarify = meta.get("clarification") if isinstance(meta.get("clarification"), dict) else None
+            if meta.get("article_id"):
+                last_article = str(meta["article_id"])
+    if clarify is None:
+        return ConversationContext(tuple(answered), last_article)
+    options = tuple(
+        ClarifyOption(str(o.get("id", "")), str(o.get("title", "")))
+        for o in clarify.get("options", [])
+        if isinstance(o, dict)
+    )
+    return ConversationContext(tuple(answered), last_article, str(clarify.get("question", "")), options)

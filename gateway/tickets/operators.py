@@ -1,0 +1,172 @@
+"""Operators' actions on the SQL store (implements ``OperatorService``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from gateway.db.tables import Conversation, Ticket
+from gateway.errors import ConflictError, InvalidInputError
+from gateway.flow import replies
+from gateway.flow.store import SqlStore
+from gateway.flow.tx import Tx, message_view
+from gateway.models import AuthorKind, ConversationState, MessageKind, TicketStatus
+from gateway.views import ConversationView, MessageView, TicketView, UserView
+
+MAX_TEXT = 10_000
+
+
+def _clean(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInputError("text must not be empty")
+    if len(text) > MAX_TEXT:
+        raise InvalidInputError(f"text is longer than {MAX_TEXT} characters")
+    return text
+
+
+def _name(user: UserView) -> str:
+    return user.display_name or user.name
+
+
+class SqlOperatorService:
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    async def list_tickets(
+        self,
+        statuses: Sequence[TicketStatus] = (TicketStatus.NEW, TicketStatus.OPEN),
+        queue: str | None = None,
+    ) -> list[TicketView]:
+        async with self.store.tx() as tx:
+            stmt = select(Ticket).where(Ticket.status.in_([s.value for s in statuses]))
+            if queue:
+                stmt = stmt.where(Ticket.queue == queue)
+            rows = (await tx.session.execute(stmt.order_by(Ticket.created_at, Ticket.id))).scalars()
+            return [await tx.ticket_view(t) for t in rows]
+
+    async def get_ticket(self, ticket_id: int) -> TicketView:
+        async with self.store.tx() as tx:
+            return await tx.ticket_view(await tx.ticket(ticket_id))
+
+    async def get_conversation(self, conversation_id: int) -> ConversationView:
+        async with self.store.tx() as tx:
+            return await tx.conversation_view(await tx.conversation(conversation_id))
+
+    async def messages(self, conversation_id: int, *, include_internal: bool = True) -> list[MessageView]:
+        async with self.store.tx() as tx:
+            await tx.conversation(conversation_id)
+            msgs = await tx.messages(conversation_id, include_internal=include_internal)
+            return [message_view(m) for m in msgs]
+
+    async def take_over(self, ticket_id: int, user: UserView) -> TicketView:
+        async with self.store.tx() as tx:
+            ticket = await tx.ticket(ticket_id)
+            conv = await tx.conversation(ticket.conversation_id)
+            await self._take(tx, ticket, conv, user)
+            return await tx.ticket_view(ticket)
+
+    async def _take(self, tx: Tx, ticket: Ticket, conv: Conversation, user: UserView) -> None:
+        if ticket.status == TicketStatus.RESOLVED.value:
+            raise ConflictError(f"ticket {ticket.number} is resolved")
+        if ticket.assignee_id == user.id and ticket.status == TicketStatus.OPEN.value:
+            return
+        if ticket.status == TicketStatus.OPEN.value and ticket.assignee_id not in (None, user.id):
+            raise ConflictError(f"ticket {ticket.number} is already taken by another operator")
+        ticket.status = TicketStatus.OPEN.value
+        ticket.assignee_id = user.id
+        ticket.updated_at = tx.now()
+        tx.set_state(conv, ConversationState.OPERATOR, assignee=user.id)
+        await tx.add_event(conv, f"{_name(user)} took over ticket {ticket.number}.")
+        await tx.emit_ticket("ticket.updated", ticket)
+
+    async def reply(self, conversation_id: int, user: UserView, text: str) -> MessageView:
+        text = _clean(text)
+        async with self.store.tx() as tx:
+            conv = await tx.conversation(conversation_id)
+            ticket = await tx.active_ticket(conv.id)
+            if ticket is None:
+                ticket = await tx.open_ticket(conv, subject="(opened by an operator)", reason="operator")
+                await tx.emit_ticket("ticket.created", ticket)
+            await self._take(tx, ticket, conv, user)
+            msg = await tx.add_message(
+                conv,
+                direction="out",
+                author=AuthorKind.OPERATOR,
+                text=text,
+                author_id=user.id,
+                author_name=_name(user),
+            )
+            if ticket.first_response_at is None:
+                ticket.first_response_at = tx.now()
+                ticket.updated_at = tx.now()
+                await tx.emit_ticket("ticket.updated", ticket)
+            return message_view(msg)
+
+    async def add_note(self, conversation_id: int, user: UserView, text: str) -> MessageView:
+        text = _clean(text)
+        async with self.store.tx() as tx:
+            conv = await tx.conversation(conversation_id)
+            msg = await tx.add_message(
+                conv,
+                direction="out",
+                author=AuthorKind.OPERATOR,
+                kind=MessageKind.NOTE,
+                text=text,
+                author_id=user.id,
+                author_name=_name(user),
+            )
+            return message_view(msg)
+
+    async def resolve(self, ticket_id: int, user: UserView) -> TicketView:
+        async with self.store.tx() as tx:
+            ticket = await tx.ticket(ticket_id)
+            if ticket.status == TicketStatus.RESOLVED.value:
+                raise ConflictError(f"ticket {ticket.number} is already resolved")
+            conv = await tx.conversation(ticket.conversation_id)
+            await self._close(tx, ticket, conv, user, ConversationState.RESOLVED)
+            await tx.add_message(
+                conv,
+                direction="out",
+                author=AuthorKind.BOT,
+                text=replies.text("resolved", conv.lang or "en", number=ticket.number),
+            )
+            return await tx.ticket_view(ticket)
+
+    async def hand_back(self, conversation_id: int, user: UserView) -> ConversationView:
+        async with self.store.tx() as tx:
+            conv = await tx.conversation(conversation_id)
+            if conv.state == ConversationState.BOT.value:
+                raise ConflictError("the bot already holds this conversation")
+            ticket = await tx.active_ticket(conv.id)
+            if ticket is not None:
+                await self._close(tx, ticket, conv, user, ConversationState.BOT, verb="handed back")
+            else:
+                tx.set_state(conv, ConversationState.BOT)
+            await tx.add_message(
+                conv,
+                direction="out",
+                author=AuthorKind.BOT,
+                text=replies.text("handback", conv.lang or "en"),
+            )
+            return await tx.conversation_view(conv)
+
+    async def _close(
+        self,
+        tx: Tx,
+        ticket: Ticket,
+        conv: Conversation,
+        user: UserView,
+        state: ConversationState,
+        verb: str = "resolved",
+    ) -> None:
+        now = tx.now()
+        ticket.status = TicketStatus.RESOLVED.value
+        ticket.resolved_at = now
+        ticket.updated_at = now
+        if ticket.assignee_id is None:
+            ticket.assignee_id = user.id
+        tx.set_state(conv, state)
+        await tx.add_event(conv, f"{_name(user)} {verb} ticket {ticket.number}.")
+        await tx.emit_ticket("ticket.updated", ticket)
