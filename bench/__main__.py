@@ -5,6 +5,7 @@ benches (``bench.public``) when that package is present.
     python -m bench --quick               # a short run (~2 min)
     python -m bench --only perf           # perf only; --only public, retrieval or webchat
     python -m bench --only retrieval --embedders all    # every embedder make_embedder knows
+    python -m bench --only webchat --visitors 1,50,200 --web-retrievers stub,e5   # the full run's cases
 
 Options the perf benches do not know are passed on to ``bench.public.main``.
 """
@@ -52,9 +53,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--embedders", type=_csv, default=None,
                    help="retrieval: embedder kinds, comma-separated, or 'all' (default: the "
                         "mode's; 'sentence-transformers')")
-    p.add_argument("--visitors", type=_ints, default=None, help="web chat: visitor counts, e.g. 1,50,100")
+    p.add_argument("--visitors", type=_ints, default=None,
+                   help="web chat: visitor counts (default full: 1,50,200)")
     p.add_argument("--web-retrievers", type=_csv, default=None,
-                   help="web chat: 'stub' and/or embedder kinds (default full: stub,sentence-transformers)")
+                   help="web chat: 'stub' and/or embedder kinds (default full: stub,e5)")
     p.add_argument("--results", type=Path, default=None, help="directory for the JSON results")
     p.add_argument("--no-save", action="store_true", help="do not write JSON results")
     return p

@@ -1,8 +1,11 @@
 """Guichet itself for the web bench: ``gateway.app.create_app`` served in its own
 process, on a temporary SQLite data dir, configured as ``guichet serve`` runs it.
 
-Run as ``python -m bench.perf.app_server --data-dir DIR --retriever stub|<embedder>``;
-prints ``READY <port>``.  Two bench-only settings, both printed in the report:
+Run as ``python -m bench.perf.app_server --data-dir DIR --retriever stub|<embedder>
+[--index-dir DIR]``; prints ``READY <port>``.  With a real retriever the index is
+built first if missing, as ``guichet serve --index-if-missing`` builds it (with the
+term bridge of ``kb.term_bridge``), so the app serves what production serves.
+Two bench-only settings, both printed in the report:
 
 * ``bot.answer_threshold = 0``: every question is answered from the KB, so each
   message takes the full path (route job, retrieval, bot message, send job) and the
@@ -39,9 +42,11 @@ class StubRetriever:
         return SearchResult((STUB_ANSWER,), 1.0, "stub", {"status": "ok"})
 
 
-def bench_settings(data_dir: Path, retriever: str, kb_dir: Path) -> Settings:
+def bench_settings(data_dir: Path, retriever: str, kb_dir: Path, index_dir: Path | None = None) -> Settings:
     settings = Settings()
     settings.server.data_dir = str(data_dir)
+    if index_dir is not None:
+        settings.kb.index_dir = str(index_dir)
     settings.server.secret_key = "bench-secret-key"
     settings.kb.source_dir = str(kb_dir)
     settings.kb.embedder = "hash" if retriever == "stub" else retriever
@@ -49,19 +54,21 @@ def bench_settings(data_dir: Path, retriever: str, kb_dir: Path) -> Settings:
     return settings
 
 
-async def run(data_dir: Path, retriever_kind: str, kb_dir: Path) -> None:
+async def run(data_dir: Path, retriever_kind: str, kb_dir: Path, index_dir: Path | None = None) -> None:
     from gateway.app import CHANNELS, create_app
 
-    settings = bench_settings(data_dir, retriever_kind, kb_dir)
+    settings = bench_settings(data_dir, retriever_kind, kb_dir, index_dir)
     retriever: Retriever | None = None
     if retriever_kind == "stub":
         retriever = StubRetriever()
     else:
         from kb_index import build_index, current_version, make_embedder
+        from kb_index.embedder import make_term_encoder
 
         if current_version(settings.index_path) is None:
             embedder = make_embedder(settings.kb.embedder, settings.kb.model, settings.kb.threads)
-            build_index(settings.kb.source_dir, settings.index_path, embedder, progress=False)
+            build_index(settings.kb.source_dir, settings.index_path, embedder, progress=False,
+                        terms=make_term_encoder(settings.kb.term_bridge))
     app = create_app(settings, retriever=retriever)
     webchat = app[CHANNELS].get("webchat")
     if webchat is not None and hasattr(webchat, "message_rate"):
@@ -74,10 +81,11 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--retriever", default="stub", help="stub, or an embedder kind")
     parser.add_argument("--kb", type=Path, default=DEFAULT_KB)
+    parser.add_argument("--index-dir", type=Path, default=None, help="default: <data-dir>/index")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    asyncio.run(run(args.data_dir, args.retriever, args.kb))
+    asyncio.run(run(args.data_dir, args.retriever, args.kb, args.index_dir))
 
 
 if __name__ == "__main__":

