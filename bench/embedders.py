@@ -15,7 +15,7 @@ rest), and the coverage at 95 % precision of the v1 calibration fitted on dev
 computed from the saved matrices: the cosine of :class:`CombinedEmbedder` vectors
 is the weighted mean of the parts' cosines; ``--real`` runs the real combined
 embedder too (speed, memory, and a check that its scores match).
-``--official`` goes through ``kb_index.evaluate`` (the bot's own code path).
+``--official`` goes through ``gateway.kb.evaluate`` (the bot's own code path).
 """
 
 from __future__ import annotations
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
                    help="also run the real combined embedder with this spec, e.g. use:0.5,minilm:0.5")
     p.add_argument("--no-grid", action="store_true", help="skip the weight grid")
     p.add_argument("--official", action="append", default=[],
-                   help="a make_embedder kind (or combined=SPEC) through kb_index.evaluate; repeatable")
+                   help="a make_embedder kind (or combined=SPEC) through gateway.kb.evaluate; repeatable")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", help="write every figure to this JSON file")
     p.add_argument("--worker", help=argparse.SUPPRESS)

@@ -1,4 +1,4 @@
-"""Embedders through the bot's own code path: ``kb_index.evaluate`` (hybrid retrieval,
+"""Embedders through the bot's own code path: ``gateway.kb.evaluate`` (hybrid retrieval,
 calibrated confidence, ``gateway.flow.policy.decide``).
 
     .venv/bin/python -m bench.embedders --official sentence-transformers --official e5 \
@@ -26,9 +26,9 @@ THRESHOLDS = (0.5, 0.7, 0.9)
 
 
 def _worker(kind_spec: str, threads: int) -> dict[str, Any]:
+    from gateway.kb.evaluate import evaluate_many_async
     from kb_index.calibration import fit_calibration
     from kb_index.embedder import make_embedder
-    from kb_index.evaluate import evaluate_many_async
 
     kind, _, spec = kind_spec.partition("=")
     embedder = make_embedder(kind, spec, threads)
@@ -71,7 +71,7 @@ def run_official(kinds: list[str], threads: int) -> None:
         rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
         print(f"evaluated {kind}: {rows[-1]['calibration']}", file=sys.stderr)
     for split in ("dev", "holdout"):
-        print(f"\n### {split} through kb_index.evaluate (calibration fitted on dev): "
+        print(f"\n### {split} through gateway.kb.evaluate (calibration fitted on dev): "
               "coverage / precision / top-1 (%)")
         print("| embedder | threshold | " + " | ".join(KINDS) + " | oos handed off | all |")
         print("|---" * (len(KINDS) + 4) + "|")

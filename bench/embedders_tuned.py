@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from gateway.kb.evaluate import evaluate_many_async
 from kb_index.embedder import make_embedder
-from kb_index.evaluate import evaluate_many_async
 
 THRESHOLDS = [round(0.3 + 0.025 * i, 3) for i in range(27)]
 TARGET = 0.95

@@ -38,13 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_user_arguments(user_sub.add_parser("add", help="create an operator or admin account"))
 
     kb = sub.add_parser("kb", help="knowledge base: index, search, evaluate")
-    from kb_index.cli import add_kb_commands
+    from gateway.kb.commands import add_kb_commands
 
-    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
-    add_kb_commands(kb_sub)
-    from gateway.kb.loop_cli import add_gaps_command
-
-    add_gaps_command(kb_sub)
+    add_kb_commands(kb.add_subparsers(dest="kb_command", required=True))
     return p
 
 
@@ -72,12 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "user":
         return _user(args, settings)
-    if args.command == "kb" and args.kb_command == "gaps":
-        from gateway.kb.loop_cli import run_gaps
-
-        return run_gaps(args, settings)
     if args.command == "kb":
-        from kb_index.cli import run_kb_command
+        from gateway.kb.commands import run_kb_command
 
         return run_kb_command(args, settings)
     return 2  # pragma: no cover - argparse rejects unknown commands

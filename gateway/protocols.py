@@ -3,15 +3,22 @@
 Each port is small, and each has an in-memory or deterministic fake beside the
 real adapter (``channels.fake.FakeChannel``, ``kb_index.embedder.HashEmbedder``,
 ``gateway.flow.bus.InProcessEventBus``, the SQL store on SQLite in a temp dir).
+
+The knowledge-base search port (:class:`Retriever` and the :class:`Hit` and
+:class:`SearchResult` it returns) is defined by the library that fulfils it,
+:mod:`kb_index.contracts`, and named here beside the core's other ports.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from gateway.models import AcceptResult, Delivery, Inbound, Outbound
+from kb_index.contracts import Hit, Retriever, SearchResult  # the search port, defined by kb_index
+
+__all__ = ["AcceptFn", "Channel", "Event", "EventBus", "Hit", "Retriever", "SearchResult"]
 
 # --------------------------------------------------------------------- channels
 
@@ -35,42 +42,6 @@ class Channel(Protocol):
     async def stop(self) -> None: ...
 
     async def send(self, outbound: Outbound) -> Delivery: ...
-
-
-# -------------------------------------------------------------------- retriever
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One knowledge-base article found for a query."""
-
-    article_id: str
-    title: str
-    answer: str  # the article body (Markdown / plain text)
-    score: float  # the retriever's raw fused score, comparable within one query
-    lang: str = ""
-    tags: tuple[str, ...] = ()
-    matched: str = ""  # the chunk or question variant that matched best
-
-
-@dataclass(frozen=True, slots=True)
-class SearchResult:
-    hits: tuple[Hit, ...]
-    confidence: float  # calibrated, 0..1: probability the top hit answers the query
-    index_version: str = ""
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def top(self) -> Hit | None:
-        return self.hits[0] if self.hits else None
-
-
-@runtime_checkable
-class Retriever(Protocol):
-    """Searches the knowledge base.  Implementations run blocking work (model
-    encode, FAISS search) off the event loop and swap index versions atomically."""
-
-    async def search(self, text: str, k: int = 5) -> SearchResult: ...
 
 
 # -------------------------------------------------------------------- event bus

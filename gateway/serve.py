@@ -14,7 +14,7 @@ from gateway.db.tables import User
 
 
 def ensure_index(settings: Settings) -> None:
-    from kb_index.cli import build_default_index
+    from gateway.kb.commands import build_default_index
     from kb_index.versions import current_version
 
     if current_version(settings.index_path) is None:

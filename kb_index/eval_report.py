@@ -83,6 +83,14 @@ def compute_metrics(results: Sequence[CaseResult]) -> Metrics:
     )
 
 
+def metrics_by_kind(results: Sequence[CaseResult]) -> dict[str, Metrics]:
+    """:func:`compute_metrics` of each kind of case, kinds in alphabetical order."""
+    return {
+        kind: compute_metrics([r for r in results if r.kind == kind])
+        for kind in sorted({r.kind for r in results})
+    }
+
+
 @dataclass(frozen=True)
 class EvalReport:
     threshold: float

@@ -30,8 +30,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from gateway.language import fold
 from kb_index.chunking import Chunk
+from kb_index.language import fold
 
 BM25_DIR = "bm25"
 LEXICAL_FILE = "lexical.json"

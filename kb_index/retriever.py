@@ -1,4 +1,4 @@
-"""The knowledge-base retriever the bot policy calls (``gateway.protocols.Retriever``).
+"""The knowledge-base retriever the bot policy calls (a :class:`kb_index.contracts.Retriever`).
 
 Loads the CURRENT index version.  ``search`` encodes the query and searches in a
 thread executor (one worker: encodes are serialised instead of fighting for the 2
@@ -34,12 +34,12 @@ from typing import Any
 import faiss
 import numpy as np
 
-from gateway.language import detect
-from gateway.protocols import Hit, SearchResult
 from kb_index.calibration import BASELINE_DEPTH, Calibration, calibration_for, features_of
+from kb_index.contracts import Hit, SearchResult
 from kb_index.dense_scores import DenseScorer
 from kb_index.embedder import Embedder, encode_queries
 from kb_index.fusion import FusionConfig, fuse, ranked
+from kb_index.language import detect
 from kb_index.micro_batch import MicroBatcher
 from kb_index.term_bridge import WordVectors, bridged_scores
 from kb_index.vector_index import IndexFormatError

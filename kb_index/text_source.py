@@ -7,7 +7,7 @@ their path inside the knowledge-base directory: ``help/Réinitialiser mot de
 passe.txt`` is ``help-reinitialiser-mot-de-passe``.
 
 Languages are normalised to their primary subtag (``fr-FR`` -> ``fr``); an
-article that declares none gets the one :func:`gateway.language.detect` finds
+article that declares none gets the one :func:`kb_index.language.detect` finds
 in its title and body.
 """
 
@@ -17,7 +17,7 @@ import re
 import unicodedata
 from pathlib import PurePath
 
-from gateway.language import detect
+from kb_index.language import detect
 
 MAX_TITLE_CHARS = 200
 _LANG = re.compile(r"^[a-z]{2,3}$")

@@ -1,7 +1,7 @@
 """Choose the answer threshold: ``guichet kb tune``.
 
 One pass of the cases through the live decision (:func:`gateway.flow.policy.decide`,
-via :mod:`kb_index.evaluate`) at threshold 0 records, for every case the bot would
+via :mod:`gateway.kb.evaluate`) at threshold 0 records, for every case the bot would
 answer from the knowledge base, its calibrated confidence and whether its top
 article is right.  At threshold ``t`` the bot answers exactly the cases whose
 confidence is ``>= t``, so that one pass gives the whole precision/coverage curve:

