@@ -110,9 +110,16 @@ class Outbound:
     attachments: tuple[Attachment, ...] = ()
     created_at: datetime | None = None
     meta: dict[str, object] = field(default_factory=dict)
+    # Unique to this message and the same on every retry: channels that can
+    # deduplicate use it (the email Message-ID, Slack's client message id).
+    idempotency_key: str = ""
 
 
 class DeliveryStatus(enum.StrEnum):
+    """An outbound message's delivery: queued → sending → sent | stored | failed."""
+
+    QUEUED = "queued"  # committed, waiting for its send job
+    SENDING = "sending"  # handed to the channel; the outcome is not known yet
     SENT = "sent"  # handed to the channel's transport
     STORED = "stored"  # recipient offline; kept and shown when they come back
     FAILED = "failed"  # permanent failure: not retried
@@ -126,7 +133,12 @@ class Delivery:
 
 
 class TransientDeliveryError(Exception):
-    """Raised by ``Channel.send`` when a retry later may succeed."""
+    """Raised by ``Channel.send`` when a retry later may succeed; ``retry_after``
+    (seconds) is the peer's own wish (SMTP 4xx, HTTP 429 ``Retry-After``)."""
+
+    def __init__(self, message: str = "", retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,7 +115,10 @@ class Message(Base):
     html: Mapped[str | None] = mapped_column(Text)
     quick_replies: Mapped[list[Any]] = mapped_column(default=list)
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    delivery: Mapped[str | None] = mapped_column(String(16))
+    delivery: Mapped[str | None] = mapped_column(String(16))  # queued|sending|sent|stored|failed
+    # The idempotency key of an outbound message, handed to the channel (the email
+    # Message-ID, Slack's client message id): a retry never makes a second copy.
+    outbound_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
 
 
@@ -144,10 +147,14 @@ class Job(Base):
     """Durable work: taken by workers, retried with backoff, resumed after restart."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_status_run_at", "status", "run_at"),)
+    __table_args__ = (
+        Index("ix_jobs_status_run_at", "status", "run_at"),
+        Index("ix_jobs_conversation", "conversation_id", "kind", "status"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))  # route | send | ...
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    conversation_id: Mapped[int | None] = mapped_column(Integer)  # its jobs run in order
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done|dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=8)

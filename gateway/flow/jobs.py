@@ -1,5 +1,14 @@
 """Job workers: take durable jobs from the store, run them, retry with
-exponential backoff and jitter, and dead-letter what keeps failing."""
+exponential backoff and jitter, and dead-letter what keeps failing — visibly.
+
+Two ways in: the fast path (a transaction that enqueued work for this process
+hands its claimed jobs over right after the commit, :meth:`JobRunner.run_claimed`)
+and the workers' loop (due jobs, retries, and jobs whose worker died).  Leases of
+the jobs in hand are renewed while they run; a job whose lease was lost is left
+to the worker that holds it now.  A job that dies is made visible by its kind's
+dead handler in the transaction that buries it (a dead route hands the
+conversation to an operator, a dead send marks the message failed).
+"""
 
 from __future__ import annotations
 
@@ -8,19 +17,33 @@ import contextlib
 import logging
 import os
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from gateway import metrics
 from gateway.config import JobSettings
-from gateway.flow.store import JobView, SqlStore
+from gateway.flow.job_queue import JobView, LeaseLost
+from gateway.flow.store import DeadHandler, SqlStore
+from gateway.models import TransientDeliveryError
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[JobView], Awaitable[None]]
 
+FAST_PATH_CONCURRENCY = 64
+
 
 class PermanentJobError(Exception):
     """The job can never succeed (bad payload, deleted target): do not retry."""
+
+
+class DeferJob(Exception):
+    """The job must wait (for example for an earlier message of its conversation):
+    put it back for ``seconds`` without counting an attempt."""
+
+    def __init__(self, seconds: float, why: str = "") -> None:
+        super().__init__(why)
+        self.seconds = seconds
 
 
 def backoff_delay(attempt: int, cfg: JobSettings, rand: Callable[[], float] = random.random) -> float:
@@ -30,13 +53,24 @@ def backoff_delay(attempt: int, cfg: JobSettings, rand: Callable[[], float] = ra
 
 
 class JobRunner:
-    def __init__(self, store: SqlStore, handlers: Mapping[str, Handler], cfg: JobSettings) -> None:
+    def __init__(
+        self,
+        store: SqlStore,
+        handlers: Mapping[str, Handler],
+        cfg: JobSettings,
+        dead_handlers: Mapping[str, DeadHandler] | None = None,
+    ) -> None:
         self.store = store
         self.handlers = dict(handlers)
+        self.dead_handlers = dict(dead_handlers or {})
         self.cfg = cfg
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._held: set[str] = set()  # lease tokens of the jobs in hand
+        self._fast = asyncio.Semaphore(FAST_PATH_CONCURRENCY)
         self._stopping = False
+        self._next_reap = 0.0
         self.processed = 0
         self.failed = 0
 
@@ -44,29 +78,56 @@ class JobRunner:
         """Called after a commit that added jobs: workers look at once."""
         self._wake.set()
 
+    # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:
-        """Start ``cfg.workers`` workers (0: this process runs no jobs; they wait,
-        durable, for a process that does)."""
+        """Start ``cfg.workers`` workers and take fast-path work (0: this process
+        runs no jobs; they wait, durable, for a process that does)."""
+        self._stopping = False
+        if self.cfg.workers <= 0:
+            return
         base = f"{os.getpid()}"
         self._tasks = [
             asyncio.create_task(self._work(f"{base}-w{i}"), name=f"job-worker-{i}")
             for i in range(self.cfg.workers)
         ]
+        self._tasks.append(asyncio.create_task(self._renew_leases(), name="job-leases"))
+        self.store.on_claimed = self.run_claimed
 
     async def stop(self) -> None:
-        """Graceful: workers finish the job in hand, then exit."""
+        """Graceful: no new work; the jobs in hand finish (up to 10 s), then exit."""
         self._stopping = True
+        self.store.on_claimed = None
         self._wake.set()
-        if self._tasks:
-            _done, pending = await asyncio.wait(self._tasks, timeout=10)
-            for task in pending:
+        pending = [t for t in (*self._tasks, *self._inflight) if not t.done()]
+        if pending:
+            _done, late = await asyncio.wait(pending, timeout=10)
+            for task in late:
                 task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            await asyncio.gather(*late, return_exceptions=True)
         self._tasks = []
 
+    # ----------------------------------------------------------------- fast path
+    def run_claimed(self, jobs: list[JobView]) -> None:
+        """Run jobs a transaction of this process claimed, now (no poll wait)."""
+        for job in jobs:
+            self._held.add(job.lock)
+            task = asyncio.create_task(self._run_fast(job), name=f"job-{job.kind}-{job.id}")
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+
+    async def _run_fast(self, job: JobView) -> None:
+        async with self._fast:
+            await self._run(job)
+
+    async def drain_inflight(self) -> None:
+        """Wait for the fast-path jobs started so far (tests)."""
+        while self._inflight:
+            await asyncio.gather(*list(self._inflight), return_exceptions=True)
+
+    # ------------------------------------------------------------------ workers
     async def run_once(self, worker: str = "once") -> int:
         """Process every job due now (tests and one-shot CLI use)."""
-        count = 0
+        count = await self._reap()
         while jobs := await self.store.claim_jobs(worker, 1):
             for job in jobs:
                 await self._run(job)
@@ -76,20 +137,49 @@ class JobRunner:
     async def _work(self, worker: str) -> None:
         while not self._stopping:
             try:
-                jobs = await self.store.claim_jobs(worker, 1)
+                if time.monotonic() >= self._next_reap:
+                    self._next_reap = time.monotonic() + max(self.cfg.lease_seconds / 2, 0.05)
+                    await self._reap()
+                jobs = await self.store.claim_jobs(worker, 4)
             except Exception:
                 log.exception("claiming jobs failed; retrying")
                 jobs = []
-                await asyncio.sleep(self.cfg.poll_interval)
             if not jobs:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.cfg.poll_interval)
                 continue
             for job in jobs:
+                self._held.add(job.lock)
+            for job in jobs:
                 await self._run(job)
 
+    async def _reap(self) -> int:
+        """Dead-letter jobs whose worker died on their last attempt."""
+        expired = await self.store.expired_jobs()
+        for job in expired:
+            error = f"lease expired {job.attempts} time(s): the worker died each time"
+            await self._kill(job, error)
+        return len(expired)
+
+    async def _renew_leases(self) -> None:
+        every = max(self.cfg.lease_seconds / 3, 0.05)
+        while not self._stopping:
+            await asyncio.sleep(every)
+            try:
+                await self.store.renew_leases(sorted(self._held))
+            except Exception:
+                log.exception("renewing job leases failed")
+
+    # ------------------------------------------------------------------ one job
     async def _run(self, job: JobView) -> None:
+        self._held.add(job.lock)
+        try:
+            await self._attempt(job)
+        finally:
+            self._held.discard(job.lock)
+
+    async def _attempt(self, job: JobView) -> None:
         handler = self.handlers.get(job.kind)
         try:
             if handler is None:
@@ -98,25 +188,40 @@ class JobRunner:
                 await handler(job)
         except asyncio.CancelledError:
             raise
+        except LeaseLost as exc:
+            log.info("%s; left to the worker that holds it", exc)
+        except DeferJob as exc:
+            await self.store.defer_job(job, exc.seconds)
         except PermanentJobError as exc:
             self.failed += 1
             log.error("job %s (%s) failed permanently: %s", job.id, job.kind, exc)
-            metrics.JOBS_DEAD.labels(job.kind).inc()
-            await self.store.retry_job(job, f"permanent: {exc}", None)
+            await self._kill(job, f"permanent: {exc}")
         except Exception as exc:
             self.failed += 1
+            error = f"{type(exc).__name__}: {exc}"
+            if job.attempts >= job.max_attempts:
+                log.warning("job %s (%s) attempt %d failed: %s; dead", job.id, job.kind, job.attempts, exc)
+                await self._kill(job, error)
+                return
             delay = backoff_delay(job.attempts, self.cfg)
-            again = await self.store.retry_job(job, f"{type(exc).__name__}: {exc}", delay)
-            (metrics.JOBS_RETRIED if again else metrics.JOBS_DEAD).labels(job.kind).inc()
-            log.warning(
-                "job %s (%s) attempt %d failed: %s; %s",
-                job.id,
-                job.kind,
-                job.attempts,
-                exc,
-                f"retry in {delay:.1f}s" if again else "dead-lettered",
-            )
+            if isinstance(exc, TransientDeliveryError) and exc.retry_after:
+                delay = max(delay, exc.retry_after)
+            if await self.store.retry_job(job, error, delay):
+                metrics.JOBS_RETRIED.labels(job.kind).inc()
+            log.warning("job %s (%s) attempt %d failed: %s; retry in %.1fs",
+                        job.id, job.kind, job.attempts, exc, delay)
         else:
+            if not job.completed and not await self.store.finish_job(job):
+                log.info("job %s (%s): lease lost before it was marked done", job.id, job.kind)
+                return
             self.processed += 1
             metrics.JOBS_DONE.labels(job.kind).inc()
-            await self.store.finish_job(job)
+
+    async def _kill(self, job: JobView, error: str) -> None:
+        try:
+            killed = await self.store.kill_job(job, error, self.dead_handlers.get(job.kind))
+        except Exception:
+            log.exception("job %s (%s): its dead handler failed; buried without it", job.id, job.kind)
+            killed = await self.store.kill_job(job, f"{error} (dead handler failed)", None)
+        if killed:
+            metrics.JOBS_DEAD.labels(job.kind).inc()

@@ -1,18 +1,29 @@
 """The ``send`` job: deliver one stored outbound message on its channel.
 
 Every customer-visible message leaves through here, whoever wrote it (bot or
-operator): it was committed first, so a crash never loses it, and a transient
-channel failure is retried with backoff by the job runner.
+operator): it was committed first, so a crash never loses it.  Its delivery goes
+queued → sending → sent | stored | failed(reason).  "sending" is written before
+the channel is called, so a send whose outcome is unknown (a crash, a lease lost)
+is retried with the same idempotency key, which channels that can deduplicate
+use (email Message-ID, Slack client message id).  A transient failure goes back
+to queued with its reason and is retried with backoff (``Retry-After`` honoured);
+a permanent one, or a job out of attempts, ends as failed with the reason shown
+to operators.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from gateway import metrics
+from gateway.db.tables import Message
+from gateway.errors import NotFoundError
+from gateway.flow.job_queue import JobView
 from gateway.flow.jobs import PermanentJobError
-from gateway.flow.store import JobView, SqlStore
+from gateway.flow.store import SqlStore
+from gateway.flow.tx import Tx, message_view
 from gateway.models import (
     AuthorKind,
     DeliveryStatus,
@@ -20,10 +31,13 @@ from gateway.models import (
     MessageKind,
     Outbound,
     QuickReply,
+    TransientDeliveryError,
 )
 from gateway.protocols import Channel
 
 log = logging.getLogger(__name__)
+
+FINAL = (DeliveryStatus.SENT.value, DeliveryStatus.STORED.value, DeliveryStatus.FAILED.value)
 
 
 class Outbox:
@@ -35,47 +49,83 @@ class Outbox:
         message_id = job.payload.get("message_id")
         if not isinstance(message_id, int):
             raise PermanentJobError(f"send job without message_id: {job.payload!r}")
-        async with self.store.tx() as tx:
+        async with self.store.read() as tx:
             msg = await tx.message(message_id)
-            if msg.delivery in (DeliveryStatus.SENT.value, DeliveryStatus.STORED.value):
-                return  # delivered before a crash marked the job done
+            if msg.delivery in FINAL:
+                return  # delivered (or given up) before a crash marked the job done
             if msg.direction != "out" or msg.kind != MessageKind.MESSAGE.value:
                 raise PermanentJobError(f"message {message_id} is not a customer-visible reply")
-            conv = await tx.conversation(msg.conversation_id)
-            ident = await tx.recipient(conv)
-            outbound = Outbound(
-                message_id=msg.id,
-                conversation_id=conv.id,
-                channel=conv.channel,
-                thread_key=conv.thread_key,
-                recipient=Identity(ident.channel, ident.address, ident.display_name),
-                text=msg.text,
-                author=AuthorKind(msg.author_kind),
-                author_name=msg.author_name,
-                html=msg.html,
-                quick_replies=tuple(QuickReply(q["id"], q["label"]) for q in msg.quick_replies or ()),
-                created_at=msg.created_at,
-                meta=dict(msg.meta or {}),
-            )
+            outbound = await _outbound(tx, msg)
+            state = msg.delivery
         channel = self.channels.get(outbound.channel)
         if channel is None:
-            await self._set_delivery(message_id, DeliveryStatus.FAILED.value, "channel not configured")
             raise PermanentJobError(f"channel {outbound.channel!r} is not configured")
-        delivery = await channel.send(outbound)  # TransientDeliveryError → retried
+        if state != DeliveryStatus.SENDING.value:
+            await self._update(message_id, DeliveryStatus.SENDING, "")
+        try:
+            delivery = await channel.send(outbound)
+        except TransientDeliveryError as exc:
+            await self._update(message_id, DeliveryStatus.QUEUED, f"retrying: {exc}")
+            raise
         metrics.DELIVERIES.labels(outbound.channel, delivery.status.value).inc()
-        await self._set_delivery(message_id, delivery.status.value, delivery.detail, delivery.external_id)
         if delivery.status is DeliveryStatus.FAILED:
             raise PermanentJobError(f"delivery failed: {delivery.detail}")
-
-    async def _set_delivery(
-        self, message_id: int, status: str, detail: str, external_id: str | None = None
-    ) -> None:
         async with self.store.tx() as tx:
             msg = await tx.message(message_id)
-            msg.delivery = status
-            meta = dict(msg.meta or {})
-            if detail:
-                meta["delivery_detail"] = detail
-            if external_id:
-                meta["delivery_id"] = external_id
-            msg.meta = meta
+            _set(tx, msg, delivery.status, delivery.detail, delivery.external_id)
+            await tx.complete_job(job)
+
+    async def on_dead(self, tx: Tx, job: JobView, error: str) -> None:
+        """A send job that died: the message is failed, with the reason, for operators."""
+        message_id = job.payload.get("message_id")
+        if not isinstance(message_id, int):
+            return
+        try:
+            msg = await tx.message(message_id)
+        except NotFoundError:
+            return
+        if msg.delivery in (DeliveryStatus.SENT.value, DeliveryStatus.STORED.value):
+            return
+        reason = error.removeprefix("permanent: ")
+        _set(tx, msg, DeliveryStatus.FAILED, reason)
+        log.warning("message %s could not be delivered: %s", message_id, reason)
+
+    async def _update(self, message_id: int, status: DeliveryStatus, detail: str) -> None:
+        async with self.store.tx() as tx:
+            _set(tx, await tx.message(message_id), status, detail)
+
+
+def _set(tx: Tx, msg: Message, status: DeliveryStatus, detail: str, external_id: str | None = None) -> None:
+    msg.delivery = status.value
+    meta: dict[str, Any] = dict(msg.meta or {})
+    if detail:
+        meta["delivery_detail"] = detail
+    else:
+        meta.pop("delivery_detail", None)
+    if external_id:
+        meta["delivery_id"] = external_id
+    msg.meta = meta
+    tx.emit(
+        "message.updated",
+        {"conversation_id": msg.conversation_id, "message": message_view(msg).to_operator()},
+    )
+
+
+async def _outbound(tx: Tx, msg: Message) -> Outbound:
+    conv = await tx.conversation(msg.conversation_id)
+    ident = await tx.recipient(conv)
+    return Outbound(
+        message_id=msg.id,
+        conversation_id=conv.id,
+        channel=conv.channel,
+        thread_key=conv.thread_key,
+        recipient=Identity(ident.channel, ident.address, ident.display_name),
+        text=msg.text,
+        author=AuthorKind(msg.author_kind),
+        author_name=msg.author_name,
+        html=msg.html,
+        quick_replies=tuple(QuickReply(q["id"], q["label"]) for q in msg.quick_replies or ()),
+        created_at=msg.created_at,
+        meta=dict(msg.meta or {}),
+        idempotency_key=msg.outbound_key or f"message-{msg.id}",
+    )

@@ -7,25 +7,41 @@ answer from the knowledge base, a short courtesy reply, or hand off.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from gateway.config import Settings
 from gateway.db.tables import Conversation, Message
+from gateway.errors import NotFoundError
 from gateway.flow import replies
 from gateway.flow.intents import Intent, classify
-from gateway.flow.jobs import PermanentJobError
+from gateway.flow.job_queue import JobView
+from gateway.flow.jobs import DeferJob, PermanentJobError
 from gateway.flow.policy import Decision, PolicyConfig, decide
-from gateway.flow.signals import context_from_messages, frustration
-from gateway.flow.store import JobView, SqlStore
+from gateway.flow.signals import ConversationContext, context_from_messages, frustration
+from gateway.flow.store import SqlStore
 from gateway.flow.tx import Tx
 from gateway.language import detect
-from gateway.models import Action, AuthorKind, ConversationState
+from gateway.models import Action, AuthorKind, ConversationState, MessageKind
 from gateway.protocols import Retriever
 
 log = logging.getLogger(__name__)
 
 HANDLED_STATES = (ConversationState.PENDING.value, ConversationState.OPERATOR.value)
+ORDER_WAIT_ROUNDS = 50  # x 20 ms: then the job is put back for later
+ORDER_WAIT_SECONDS = 0.02
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    conversation_id: int
+    skip: str | None
+    text: str
+    quick_reply: str | None
+    hint: str | None
+    context: ConversationContext | None
 
 
 class Router:
@@ -39,63 +55,124 @@ class Router:
         return PolicyConfig.from_settings(self.settings.bot)
 
     async def handle(self, job: JobView) -> None:
+        """Route one message: read and decide outside the lock (retrieval is slow),
+        then apply the decision under the conversation's lock after checking again
+        that nobody routed the message or took the conversation meanwhile; the job
+        is completed in that same transaction."""
         message_id = job.payload.get("message_id")
         if not isinstance(message_id, int):
             raise PermanentJobError(f"route job without message_id: {job.payload!r}")
-        async with self.store.tx() as tx:
-            msg = await tx.message(message_id)
-            conv = await tx.conversation(msg.conversation_id)
-            if msg.meta.get("routed"):
-                return  # already done (the job ran before a crash marked it done)
-            skip = self._skip_reason(msg, conv)
-            if skip:
-                self._mark(msg, {"action": "none", "reason": skip})
-                return
-            text, quick_reply = msg.text, msg.meta.get("quick_reply")
-            hint = msg.meta.get("language_hint") or conv.lang or None
-            history = await tx.messages(conv.id, include_internal=True)
-            context = context_from_messages(history, message_id)
-
-        decision = (
-            await decide(
-                text, self.retriever, self.policy, quick_reply=quick_reply, lang_hint=hint, context=context
+        seen = await self._look(job, message_id)
+        if seen is None:
+            return  # already done (the job ran before a crash marked it done)
+        decision: Decision | None = None
+        if not seen.skip:
+            decision = (
+                await decide(
+                    seen.text, self.retriever, self.policy, quick_reply=seen.quick_reply,
+                    lang_hint=seen.hint, context=seen.context,
+                )
+                if self.settings.bot.enabled
+                else Decision(Action.HANDOFF, "bot_disabled", detect(seen.text, seen.hint))
             )
-            if self.settings.bot.enabled
-            else Decision(Action.HANDOFF, "bot_disabled", detect(text, hint))
-        )
+        conversation_id, skip = seen.conversation_id, seen.skip
+        async with self.store.tx(fast=True) as tx:
+            conv = await tx.lock_conversation(conversation_id)
+            msg = await tx.message(message_id)
+            if not msg.meta.get("routed"):
+                if await tx.earlier_job_pending(job, conv.id):
+                    raise DeferJob(0.05, "an earlier message of the conversation is not routed yet")
+                await self._apply(tx, conv, msg, decision, skip)
+            await tx.complete_job(job)
 
-        async with self.store.tx() as tx:
+    async def _look(self, job: JobView, message_id: int, first: bool = True) -> _Seen | None:
+        """What the decision needs, read without a lock; None if already routed."""
+        async with self.store.read() as tx:
             msg = await tx.message(message_id)
             conv = await tx.conversation(msg.conversation_id)
             if msg.meta.get("routed"):
-                return
-            if conv.state in HANDLED_STATES:  # an operator took it while we searched
-                self._mark(msg, {"action": "none", "reason": "operator_took_over"})
-                return
-            self._mark(msg, _decision_meta(decision))
-            if decision.action is Action.ANSWER and decision.hit is not None:
-                hit = decision.hit
-                await tx.add_message(
-                    conv,
-                    direction="out",
-                    author=AuthorKind.BOT,
-                    text=replies.format_answer(hit.title, hit.answer, decision.lang),
-                    quick_replies=replies.answer_quick_replies(decision.lang),
-                    meta={"article_id": hit.article_id, "confidence": decision.confidence},
+                return None
+            if not (first and await tx.earlier_job_pending(job, conv.id)):
+                skip = self._skip_reason(msg, conv)
+                context = None
+                if not skip:
+                    history = await tx.messages(conv.id, include_internal=True)
+                    context = context_from_messages(history, message_id)
+                return _Seen(
+                    conv.id, skip, msg.text, msg.meta.get("quick_reply"),
+                    msg.meta.get("language_hint") or conv.lang or None, context,
                 )
-            elif decision.action is Action.CLARIFY:
-                await self._clarify(tx, conv, decision)
-            elif decision.action is Action.SMALLTALK:
-                key = {"greeting": "greeting", "thanks": "thanks", "solved": "solved"}.get(
-                    decision.intent.value, "empty"
-                )
-                await tx.add_message(
-                    conv, direction="out", author=AuthorKind.BOT, text=replies.text(key, decision.lang)
-                )
-                if decision.intent is Intent.SOLVED:
-                    tx.set_state(conv, ConversationState.RESOLVED)
-            else:
-                await self.hand_off(tx, conv, msg, decision)
+        await self._wait_for_earlier(job, conv.id)
+        return await self._look(job, message_id, first=False)
+
+    async def _wait_for_earlier(self, job: JobView, conversation_id: int) -> None:
+        """Messages of one conversation are routed in the order they arrived: wait
+        (briefly, holding this job's lease) for an earlier one still in flight."""
+        for _ in range(ORDER_WAIT_ROUNDS):
+            async with self.store.read() as tx:
+                if not await tx.earlier_job_pending(job, conversation_id):
+                    return
+            await asyncio.sleep(ORDER_WAIT_SECONDS)
+        raise DeferJob(0.2, "an earlier message of the conversation is not routed yet")
+
+    async def _apply(
+        self, tx: Tx, conv: Conversation, msg: Message, decision: Decision | None, skip: str | None
+    ) -> None:
+        if skip or decision is None:
+            self._mark(msg, {"action": "none", "reason": skip or "skipped"})
+            return
+        if conv.state in HANDLED_STATES:  # an operator took it while we searched
+            self._mark(msg, {"action": "none", "reason": "operator_took_over"})
+            return
+        self._mark(msg, _decision_meta(decision))
+        if decision.action is Action.ANSWER and decision.hit is not None:
+            hit = decision.hit
+            await tx.add_message(
+                conv,
+                direction="out",
+                author=AuthorKind.BOT,
+                text=replies.format_answer(hit.title, hit.answer, decision.lang),
+                quick_replies=replies.answer_quick_replies(decision.lang),
+                meta={"article_id": hit.article_id, "confidence": decision.confidence},
+            )
+        elif decision.action is Action.CLARIFY:
+            await self._clarify(tx, conv, decision)
+        elif decision.action is Action.SMALLTALK:
+            key = {"greeting": "greeting", "thanks": "thanks", "solved": "solved"}.get(
+                decision.intent.value, "empty"
+            )
+            await tx.add_message(
+                conv, direction="out", author=AuthorKind.BOT, text=replies.text(key, decision.lang)
+            )
+            if decision.intent is Intent.SOLVED:
+                tx.set_state(conv, ConversationState.RESOLVED)
+        else:
+            await self.hand_off(tx, conv, msg, decision)
+
+    async def on_dead(self, tx: Tx, job: JobView, error: str) -> None:
+        """A route job that died: the customer is not left without an answer. The
+        conversation goes to an operator (ticket, reason "internal_error") with the
+        error as an internal note; a conversation an operator holds gets the note."""
+        message_id = job.payload.get("message_id")
+        if not isinstance(message_id, int):
+            return
+        try:
+            msg = await tx.message(message_id)
+        except NotFoundError:
+            return
+        conv = await tx.lock_conversation(msg.conversation_id)
+        if msg.meta.get("routed"):
+            return
+        note = f"The bot could not route this message ({error[:500]}); it was handed to an operator."
+        if conv.state in HANDLED_STATES:
+            self._mark(msg, {"action": "none", "reason": "with_operator", "error": error[:500]})
+        else:
+            self._mark(msg, {"action": "handoff", "reason": "internal_error", "error": error[:500]})
+            lang = conv.lang or detect(msg.text, msg.meta.get("language_hint"))
+            await self.hand_off(tx, conv, msg, Decision(Action.HANDOFF, "internal_error", lang))
+        await tx.add_message(
+            conv, direction="out", author=AuthorKind.SYSTEM, kind=MessageKind.NOTE, text=note
+        )
 
     @staticmethod
     async def _clarify(tx: Tx, conv: Conversation, decision: Decision) -> None:

@@ -4,40 +4,33 @@ workers.  ``accept_inbound`` is the one place a customer message enters."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway import metrics
 from gateway.clock import Clock
 from gateway.config import Settings
-from gateway.db.tables import Job, Message
+from gateway.db.engine import SQLITE_BEGIN, is_sqlite
+from gateway.flow import job_queue
+from gateway.flow.job_queue import JobView, LeaseLost
 from gateway.flow.tx import Tx, message_view
 from gateway.language import detect
 from gateway.models import AcceptResult, AuthorKind, ConversationState, Inbound
 from gateway.protocols import EventBus
 from gateway.views import ConversationView, MessageView
 
-
-@dataclass(frozen=True, slots=True)
-class JobView:
-    id: int
-    kind: str
-    payload: dict[str, Any]
-    attempts: int
-    max_attempts: int
-    lock: str
+DeadHandler = Callable[[Tx, JobView, str], Awaitable[None]]
+"""Makes a dead job visible, in the transaction that buries it (see ``JobRunner``)."""
 
 
 class Store(Protocol):
-    def tx(self) -> Any:  # async context manager yielding a Tx
+    def tx(self, *, fast: bool = False) -> Any:  # async context manager yielding a Tx
         ...
 
     async def accept_inbound(self, inbound: Inbound) -> AcceptResult: ...
@@ -46,14 +39,15 @@ class Store(Protocol):
         self, channel: str, thread_key: str
     ) -> tuple[ConversationView | None, list[MessageView]]: ...
 
-    async def claim_jobs(self, worker: str, limit: int) -> list[JobView]: ...
-
-    async def finish_job(self, job: JobView) -> None: ...
-
-    async def retry_job(self, job: JobView, error: str, delay: float | None) -> bool: ...
-
 
 class SqlStore:
+    """Transactions on the store.  :meth:`tx` is a *write* transaction: on SQLite
+    it begins ``IMMEDIATE`` (holding the write lock from its first read, so what it
+    read stays true until it commits) and writers of this process take turns on
+    an asyncio lock instead of spinning in SQLite's busy handler; on PostgreSQL
+    rows are locked where state is decided (``Tx.lock_conversation``).
+    :meth:`read` is a read-only snapshot."""
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -67,18 +61,39 @@ class SqlStore:
         self.settings = settings
         self.bus = bus
         self._on_jobs = on_jobs
-        self._claim_lock = asyncio.Lock()
+        bind = sessions.kw.get("bind")
+        self.sqlite = bind is not None and is_sqlite(bind)
+        self._writer: contextlib.AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if self.sqlite else contextlib.nullcontext()
+        )
+        # Set by a job runner that takes fast-path work: called after a commit
+        # with the jobs that transaction claimed for this process.
+        self.on_claimed: Callable[[list[JobView]], None] | None = None
 
     @asynccontextmanager
-    async def tx(self) -> AsyncIterator[Tx]:
-        """A transaction; its events are published, and workers woken, after commit."""
-        async with self.sessions() as session, session.begin():
-            tx = Tx(session, self.clock, self.settings)
+    async def tx(self, *, fast: bool = False) -> AsyncIterator[Tx]:
+        """A write transaction; its events are published, and workers woken (or its
+        fast-path jobs started), after commit."""
+        async with self._writer, self.sessions() as session, session.begin():
+            tx = Tx(session, self.clock, self.settings, fast_path=fast and self.on_claimed is not None)
             yield tx
+            if tx.claimed:
+                await session.flush()
+            claimed = tx.claimed_jobs()
         for event in tx.events:
             await self.bus.publish(event)
         if tx.jobs_added and self._on_jobs:
             self._on_jobs()
+        if claimed and self.on_claimed is not None:
+            self.on_claimed(claimed)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        """A read-only snapshot (it must not write)."""
+        async with self.sessions() as session, session.begin():
+            if self.sqlite:
+                await session.connection(execution_options={SQLITE_BEGIN: "DEFERRED"})
+            yield Tx(session, self.clock, self.settings)
 
     # ---------------------------------------------------------------- inbound
     async def accept_inbound(self, inbound: Inbound) -> AcceptResult:
@@ -86,73 +101,58 @@ class SqlStore:
 
         Idempotent on ``(channel, external_id)``: a redelivery returns the first
         message with ``duplicate=True`` and stores nothing.  The channel acks its
-        peer only after this returned.
+        peer only after this returned.  On the fast path the routing job is claimed
+        by this process and runs right after the commit.
         """
-        existing = await self._find_external(inbound.channel, inbound.external_id)
-        if existing:
-            metrics.MESSAGES_DUPLICATE.labels(inbound.channel).inc()
-            return existing
         try:
-            async with self.tx() as tx:
-                ident = await tx.identity_for(inbound.sender)
-                conv = await tx.latest_conversation(inbound.channel, inbound.thread_key)
-                if conv is None:
-                    lang = detect(inbound.text, inbound.language_hint)
-                    conv = await tx.open_conversation(ident, inbound.channel, inbound.thread_key, lang)
-                elif conv.state == ConversationState.RESOLVED.value:
-                    tx.set_state(conv, ConversationState.BOT)  # a new message reopens it
-                meta: dict[str, Any] = {}
-                if inbound.quick_reply:
-                    meta["quick_reply"] = inbound.quick_reply
-                if inbound.language_hint:
-                    meta["language_hint"] = inbound.language_hint
-                if inbound.auto_submitted:
-                    meta["auto_submitted"] = True
-                if inbound.bounce:
-                    meta["bounce"] = True
-                if inbound.attachments:
-                    meta["attachments"] = [
-                        {"filename": a.filename, "content_type": a.content_type, "size": a.size, "ref": a.ref}
-                        for a in inbound.attachments
-                    ]
-                msg = await tx.add_message(
-                    conv,
-                    direction="in",
-                    author=AuthorKind.CUSTOMER,
-                    author_name=inbound.sender.display_name,
-                    text=inbound.text,
-                    html=inbound.html,
-                    external_id=inbound.external_id,
-                    meta=meta,
-                    created_at=inbound.received_at,
-                )
-                tx.enqueue("route", {"message_id": msg.id})
-                result = AcceptResult(msg.id, conv.id, duplicate=False)
+            async with self.tx(fast=True) as tx:
+                result = await self._accept(tx, inbound)
         except IntegrityError:
-            # A concurrent delivery of the same external id committed first.
-            existing = await self._find_external(inbound.channel, inbound.external_id)
+            # A concurrent delivery of the same external id committed first (PostgreSQL).
+            async with self.read() as tx:
+                existing = await tx.find_external(inbound.channel, inbound.external_id)
             if existing is None:
                 raise
+            result = existing
+        if result.duplicate:
             metrics.MESSAGES_DUPLICATE.labels(inbound.channel).inc()
-            return existing
-        metrics.MESSAGES_ACCEPTED.labels(inbound.channel).inc()
+        else:
+            metrics.MESSAGES_ACCEPTED.labels(inbound.channel).inc()
         return result
 
-    async def _find_external(self, channel: str, external_id: str) -> AcceptResult | None:
-        async with self.sessions() as session:
-            row = (
-                await session.execute(
-                    select(Message.id, Message.conversation_id).where(
-                        Message.channel == channel, Message.external_id == external_id
-                    )
-                )
-            ).first()
-        return AcceptResult(row[0], row[1], duplicate=True) if row else None
+    @staticmethod
+    async def _accept(tx: Tx, inbound: Inbound) -> AcceptResult:
+        existing = await tx.find_external(inbound.channel, inbound.external_id)
+        if existing is not None:
+            return existing
+        ident = await tx.identity_for(inbound.sender)
+        await tx.lock_thread(inbound.channel, inbound.thread_key)
+        conv = await tx.latest_conversation(inbound.channel, inbound.thread_key)
+        if conv is None:
+            lang = detect(inbound.text, inbound.language_hint)
+            conv = await tx.open_conversation(ident, inbound.channel, inbound.thread_key, lang)
+        else:
+            conv = await tx.lock_conversation(conv.id)
+            if conv.state == ConversationState.RESOLVED.value:
+                tx.set_state(conv, ConversationState.BOT)  # a new message reopens it
+        msg = await tx.add_message(
+            conv,
+            direction="in",
+            author=AuthorKind.CUSTOMER,
+            author_name=inbound.sender.display_name,
+            text=inbound.text,
+            html=inbound.html,
+            external_id=inbound.external_id,
+            meta=_inbound_meta(inbound),
+            created_at=inbound.received_at,
+        )
+        tx.enqueue("route", {"message_id": msg.id, "conversation_id": conv.id})
+        return AcceptResult(msg.id, conv.id, duplicate=False)
 
     async def history(
         self, channel: str, thread_key: str
     ) -> tuple[ConversationView | None, list[MessageView]]:
-        async with self.tx() as tx:
+        async with self.read() as tx:
             conv = await tx.latest_conversation(channel, thread_key)
             if conv is None:
                 return None, []
@@ -160,74 +160,85 @@ class SqlStore:
             return await tx.conversation_view(conv), [message_view(m) for m in msgs]
 
     # ------------------------------------------------------------------- jobs
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.jobs.lease_seconds)
+
     async def claim_jobs(self, worker: str, limit: int = 1) -> list[JobView]:
-        """Take up to ``limit`` due jobs: queued ones, and running ones whose
-        lease expired (their worker died).  One atomic UPDATE; on PostgreSQL the
-        inner SELECT uses ``FOR UPDATE SKIP LOCKED``."""
-        now = self.clock.now()
-        lock = f"{worker}:{uuid.uuid4().hex[:12]}"
-        lease = now + timedelta(seconds=self.settings.jobs.lease_seconds)
-        due = (
-            select(Job.id)
-            .where(
-                or_(
-                    and_(Job.status == "queued", Job.run_at <= now),
-                    and_(Job.status == "running", Job.locked_until < now),
-                )
-            )
-            .order_by(Job.run_at, Job.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        stmt = (
-            update(Job)
-            .where(Job.id.in_(due.scalar_subquery()))
-            .values(
-                status="running",
-                locked_by=lock,
-                locked_until=lease,
-                attempts=Job.attempts + 1,
-                updated_at=now,
-            )
-            .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
-            .execution_options(synchronize_session=False)
-        )
-        async with self._claim_lock, self.sessions() as session, session.begin():
-            rows = (await session.execute(stmt)).all()
-        return [JobView(r[0], r[1], dict(r[2] or {}), r[3], r[4], lock) for r in rows]
+        """Take up to ``limit`` due jobs, each under a fresh lease token."""
+        async with self.tx() as tx:
+            return await job_queue.claim(tx.session, worker, limit, tx.now(), self.lease)
 
-    async def finish_job(self, job: JobView) -> None:
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(Job)
-                .where(Job.id == job.id, Job.locked_by == job.lock)
-                .values(status="done", locked_until=None, updated_at=self.clock.now())
-            )
+    async def expired_jobs(self) -> list[JobView]:
+        """Jobs whose worker died on their last attempt, taken to be dead-lettered."""
+        async with self.tx() as tx:
+            return await job_queue.expired_past_attempts(tx.session, tx.now())
 
-    async def retry_job(self, job: JobView, error: str, delay: float | None) -> bool:
-        """Schedule another attempt after ``delay`` seconds, or mark the job dead
-        (``delay`` None, or attempts used up).  Returns True if it will run again."""
-        now = self.clock.now()
-        again = delay is not None and job.attempts < job.max_attempts
-        values: dict[str, Any] = {
-            "status": "queued" if again else "dead",
-            "locked_until": None,
-            "last_error": error[:2000],
-            "updated_at": now,
-        }
-        if again:
-            assert delay is not None
-            values["run_at"] = now + timedelta(seconds=delay)
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(Job).where(Job.id == job.id, Job.locked_by == job.lock).values(**values)
-            )
-        return again
+    async def finish_job(self, job: JobView) -> bool:
+        """Mark done (a job whose handler had no effects to commit with it).
+        False when the lease was lost: another worker holds the job."""
+        try:
+            async with self.tx() as tx:
+                await tx.complete_job(job)
+        except LeaseLost:
+            return False
+        return True
+
+    async def retry_job(self, job: JobView, error: str, delay: float) -> bool:
+        """Queue another attempt after ``delay`` seconds; False if the lease was lost."""
+        try:
+            async with self.tx() as tx:
+                run_at = tx.now() + timedelta(seconds=delay)
+                await job_queue.reschedule(tx.session, job, error, run_at, tx.now())
+        except LeaseLost:
+            return False
+        return True
+
+    async def defer_job(self, job: JobView, seconds: float) -> bool:
+        """Put the job back for later without counting an attempt."""
+        try:
+            async with self.tx() as tx:
+                await job_queue.defer(tx.session, job, seconds, tx.now())
+        except LeaseLost:
+            return False
+        return True
+
+    async def kill_job(self, job: JobView, error: str, on_dead: DeadHandler | None) -> bool:
+        """Dead-letter the job and make it visible (``on_dead``) in one transaction.
+        False if the lease was lost."""
+        try:
+            async with self.tx() as tx:
+                if on_dead is not None:
+                    await on_dead(tx, job, error)
+                await job_queue.bury(tx.session, job, error, tx.now())
+        except LeaseLost:
+            return False
+        return True
+
+    async def renew_leases(self, tokens: list[str]) -> int:
+        if not tokens:
+            return 0
+        async with self.tx() as tx:
+            return await job_queue.renew(tx.session, tokens, tx.now() + self.lease)
 
     async def next_job_due(self) -> datetime | None:
-        async with self.sessions() as session:
-            return (
-                await session.execute(
-                    select(Job.run_at).where(Job.status == "queued").order_by(Job.run_at).limit(1)
-                )
-            ).scalar_one_or_none()
+        async with self.read() as tx:
+            return await job_queue.next_due(tx.session)
+
+
+def _inbound_meta(inbound: Inbound) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    if inbound.quick_reply:
+        meta["quick_reply"] = inbound.quick_reply
+    if inbound.language_hint:
+        meta["language_hint"] = inbound.language_hint
+    if inbound.auto_submitted:
+        meta["auto_submitted"] = True
+    if inbound.bounce:
+        meta["bounce"] = True
+    if inbound.attachments:
+        meta["attachments"] = [
+            {"filename": a.filename, "content_type": a.content_type, "size": a.size, "ref": a.ref}
+            for a in inbound.attachments
+        ]
+    return meta

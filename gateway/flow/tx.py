@@ -4,20 +4,25 @@ after the transaction committed."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.db.tables import Conversation, Customer, IdentityRow, Job, Message, Ticket, User
 from gateway.errors import NotFoundError
+from gateway.flow import job_queue
+from gateway.flow.job_queue import JobView
 from gateway.models import (
+    AcceptResult,
     AuthorKind,
     ConversationState,
+    DeliveryStatus,
     Identity,
     MessageKind,
     QuickReply,
@@ -28,12 +33,19 @@ from gateway.views import ConversationView, MessageView, TicketView
 
 
 class Tx:
-    def __init__(self, session: AsyncSession, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self, session: AsyncSession, clock: Clock, settings: Settings, *, fast_path: bool = False
+    ) -> None:
         self.session = session
         self.clock = clock
         self.settings = settings
         self.events: list[Event] = []
         self.jobs_added = 0
+        # Fast path: jobs enqueued here are claimed by this process in the same
+        # transaction and run right after the commit (``claimed``); their rows
+        # stay the net a crash resumes from once the lease expires.
+        self.fast_path = fast_path
+        self.claimed: list[tuple[Job, JobView]] = []
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -66,7 +78,26 @@ class Tx:
             row.display_name = who.display_name
         return row
 
+    async def find_external(self, channel: str, external_id: str) -> AcceptResult | None:
+        """A message already stored under this channel's id (a redelivery)."""
+        row = (
+            await self.session.execute(
+                select(Message.id, Message.conversation_id).where(
+                    Message.channel == channel, Message.external_id == external_id
+                )
+            )
+        ).first()
+        return AcceptResult(row[0], row[1], duplicate=True) if row else None
+
     # ----------------------------------------------------------- conversations
+    async def lock_thread(self, channel: str, thread_key: str) -> None:
+        """Serialise the opening of a conversation on one thread: a transaction-scoped
+        advisory lock on PostgreSQL (SQLite's write transaction is already alone)."""
+        bind = self.session.bind
+        if bind is not None and bind.dialect.name == "postgresql":
+            key = f"{channel}\x1f{thread_key}"
+            await self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+
     async def latest_conversation(self, channel: str, thread_key: str) -> Conversation | None:
         stmt = (
             select(Conversation)
@@ -75,6 +106,21 @@ class Tx:
             .limit(1)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def lock_conversation(self, conversation_id: int) -> Conversation:
+        """The conversation, locked for the rest of this transaction and read afresh:
+        ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the write transaction
+        (``BEGIN IMMEDIATE``) already holds the database's write lock."""
+        stmt = (
+            select(Conversation)
+            .where(Conversation.id == conversation_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        conv = (await self.session.execute(stmt)).scalar_one_or_none()
+        if conv is None:
+            raise NotFoundError(f"conversation {conversation_id} not found")
+        return conv
 
     async def conversation(self, conversation_id: int) -> Conversation:
         conv = await self.session.get(Conversation, conversation_id)
@@ -144,19 +190,24 @@ class Tx:
             html=html,
             quick_replies=[{"id": q.id, "label": q.label} for q in quick_replies],
             meta=dict(meta or {}),
-            delivery="queued" if outbound_visible else None,
+            delivery=self._first_delivery() if outbound_visible else None,
+            outbound_key=uuid.uuid4().hex if outbound_visible else None,
             created_at=created_at or self.now(),
         )
         self.session.add(msg)
         conv.updated_at = self.now()
         await self.session.flush()
         if outbound_visible:
-            self.enqueue("send", {"message_id": msg.id})
+            self.enqueue("send", {"message_id": msg.id, "conversation_id": conv.id})
         self.emit(
             "message.created",
             {"conversation_id": conv.id, "message": message_view(msg).to_operator()},
         )
         return msg
+
+    def _first_delivery(self) -> str:
+        # On the fast path this process sends it right after the commit.
+        return (DeliveryStatus.SENDING if self.fast_path else DeliveryStatus.QUEUED).value
 
     async def add_event(self, conv: Conversation, text: str) -> Message:
         """A system event line for operators ("taken over by …"); never sent to the customer."""
@@ -265,21 +316,60 @@ class Tx:
         return view
 
     # -------------------------------------------------------------------- jobs
-    def enqueue(self, kind: str, payload: dict[str, Any], *, delay: float = 0.0) -> None:
+    def enqueue(self, kind: str, payload: dict[str, Any], *, delay: float = 0.0) -> Job:
+        """A durable job.  On the fast path (and with no delay) it is claimed by
+        this process at once, under a lease like any claim."""
         now = self.now()
-        self.session.add(
-            Job(
-                kind=kind,
-                payload=payload,
-                status="queued",
-                attempts=0,
-                max_attempts=self.settings.jobs.max_attempts,
-                run_at=now + timedelta(seconds=delay),
-                created_at=now,
-                updated_at=now,
-            )
+        claim = self.fast_path and delay <= 0
+        conversation_id = payload.get("conversation_id")
+        job = Job(
+            kind=kind,
+            payload=payload,
+            conversation_id=conversation_id if isinstance(conversation_id, int) else None,
+            status=job_queue.RUNNING if claim else job_queue.QUEUED,
+            attempts=1 if claim else 0,
+            max_attempts=self.settings.jobs.max_attempts,
+            run_at=now + timedelta(seconds=delay),
+            locked_by=job_queue.new_token("fast") if claim else None,
+            locked_until=now + timedelta(seconds=self.settings.jobs.lease_seconds) if claim else None,
+            created_at=now,
+            updated_at=now,
         )
-        self.jobs_added += 1
+        self.session.add(job)
+        if claim:
+            self.claimed.append((job, JobView(0, kind, payload, 1, job.max_attempts, job.locked_by or "")))
+        else:
+            self.jobs_added += 1
+        return job
+
+    def claimed_jobs(self) -> list[JobView]:
+        """The jobs this transaction claimed for the fast path (after its flush)."""
+        out = []
+        for job, jv in self.claimed:
+            jv.id = job.id
+            out.append(jv)
+        return out
+
+    async def earlier_job_pending(self, job: JobView, conversation_id: int) -> bool:
+        """Whether an older job of the same kind on this conversation is still to
+        run (queued or running): a conversation's messages go in arrival order."""
+        stmt = (
+            select(Job.id)
+            .where(
+                Job.conversation_id == conversation_id,
+                Job.kind == job.kind,
+                Job.id < job.id,
+                Job.status.in_((job_queue.QUEUED, job_queue.RUNNING)),
+            )
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def complete_job(self, job: JobView) -> None:
+        """Mark ``job`` done in this transaction, the one of its effects.  Raises
+        :class:`~gateway.flow.job_queue.LeaseLost` (rolling everything back) when
+        another worker holds the job now."""
+        await job_queue.complete(self.session, job, self.now())
 
 
 def message_view(msg: Message) -> MessageView:

@@ -39,7 +39,7 @@ class SqlOperatorService:
         statuses: Sequence[TicketStatus] = (TicketStatus.NEW, TicketStatus.OPEN),
         queue: str | None = None,
     ) -> list[TicketView]:
-        async with self.store.tx() as tx:
+        async with self.store.read() as tx:
             stmt = select(Ticket).where(Ticket.status.in_([s.value for s in statuses]))
             if queue:
                 stmt = stmt.where(Ticket.queue == queue)
@@ -47,25 +47,32 @@ class SqlOperatorService:
             return [await tx.ticket_view(t) for t in rows]
 
     async def get_ticket(self, ticket_id: int) -> TicketView:
-        async with self.store.tx() as tx:
+        async with self.store.read() as tx:
             return await tx.ticket_view(await tx.ticket(ticket_id))
 
     async def get_conversation(self, conversation_id: int) -> ConversationView:
-        async with self.store.tx() as tx:
+        async with self.store.read() as tx:
             return await tx.conversation_view(await tx.conversation(conversation_id))
 
     async def messages(self, conversation_id: int, *, include_internal: bool = True) -> list[MessageView]:
-        async with self.store.tx() as tx:
+        async with self.store.read() as tx:
             await tx.conversation(conversation_id)
             msgs = await tx.messages(conversation_id, include_internal=include_internal)
             return [message_view(m) for m in msgs]
 
     async def take_over(self, ticket_id: int, user: UserView) -> TicketView:
         async with self.store.tx() as tx:
-            ticket = await tx.ticket(ticket_id)
-            conv = await tx.conversation(ticket.conversation_id)
+            ticket, conv = await self._locked_ticket(tx, ticket_id)
             await self._take(tx, ticket, conv, user)
             return await tx.ticket_view(ticket)
+
+    @staticmethod
+    async def _locked_ticket(tx: Tx, ticket_id: int) -> tuple[Ticket, Conversation]:
+        """The ticket and its conversation, under the conversation's lock, read afresh."""
+        ticket = await tx.ticket(ticket_id)
+        conv = await tx.lock_conversation(ticket.conversation_id)
+        await tx.session.refresh(ticket)
+        return ticket, conv
 
     async def _take(self, tx: Tx, ticket: Ticket, conv: Conversation, user: UserView) -> None:
         if ticket.status == TicketStatus.RESOLVED.value:
@@ -83,8 +90,8 @@ class SqlOperatorService:
 
     async def reply(self, conversation_id: int, user: UserView, text: str) -> MessageView:
         text = _clean(text)
-        async with self.store.tx() as tx:
-            conv = await tx.conversation(conversation_id)
+        async with self.store.tx(fast=True) as tx:
+            conv = await tx.lock_conversation(conversation_id)
             ticket = await tx.active_ticket(conv.id)
             if ticket is None:
                 ticket = await tx.open_ticket(conv, subject="(opened by an operator)", reason="operator")
@@ -107,7 +114,7 @@ class SqlOperatorService:
     async def add_note(self, conversation_id: int, user: UserView, text: str) -> MessageView:
         text = _clean(text)
         async with self.store.tx() as tx:
-            conv = await tx.conversation(conversation_id)
+            conv = await tx.lock_conversation(conversation_id)
             msg = await tx.add_message(
                 conv,
                 direction="out",
@@ -120,11 +127,10 @@ class SqlOperatorService:
             return message_view(msg)
 
     async def resolve(self, ticket_id: int, user: UserView) -> TicketView:
-        async with self.store.tx() as tx:
-            ticket = await tx.ticket(ticket_id)
+        async with self.store.tx(fast=True) as tx:
+            ticket, conv = await self._locked_ticket(tx, ticket_id)
             if ticket.status == TicketStatus.RESOLVED.value:
                 raise ConflictError(f"ticket {ticket.number} is already resolved")
-            conv = await tx.conversation(ticket.conversation_id)
             await self._close(tx, ticket, conv, user, ConversationState.RESOLVED)
             await tx.add_message(
                 conv,
@@ -135,8 +141,8 @@ class SqlOperatorService:
             return await tx.ticket_view(ticket)
 
     async def hand_back(self, conversation_id: int, user: UserView) -> ConversationView:
-        async with self.store.tx() as tx:
-            conv = await tx.conversation(conversation_id)
+        async with self.store.tx(fast=True) as tx:
+            conv = await tx.lock_conversation(conversation_id)
             if conv.state == ConversationState.BOT.value:
                 raise ConflictError("the bot already holds this conversation")
             ticket = await tx.active_ticket(conv.id)

@@ -63,7 +63,12 @@ async def core(migrated: Settings) -> AsyncIterator[Core]:
     retriever = StubRetriever({"password": ("reset-password", 0.9), "invoice": ("invoices", 0.3)})
     router = Router(store, retriever, settings)
     outbox = Outbox(store, {"fake": channel})
-    runner = JobRunner(store, {"route": router.handle, "send": outbox.handle}, settings.jobs)
+    runner = JobRunner(
+        store,
+        {"route": router.handle, "send": outbox.handle},
+        settings.jobs,
+        dead_handlers={"route": router.on_dead, "send": outbox.on_dead},
+    )
     await channel.start(store.accept_inbound)
     yield Core(settings, store, bus, channel, retriever, runner, SqlOperatorService(store))
     await engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from gateway.db.engine import make_engine
@@ -22,6 +23,10 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Two processes starting together: one migrates, the other waits here
+            # and then finds the schema at head.
+            connection.execute(text("SELECT pg_advisory_xact_lock(7363001)"))
         context.run_migrations()
 
 

@@ -36,7 +36,7 @@ async def test_accept_stores_message_conversation_and_route_job(core: Core) -> N
     assert await count(core, Conversation) == 1
     async with core.store.sessions() as s:
         job = (await s.execute(select(Job))).scalar_one()
-    assert job.kind == "route" and job.payload == {"message_id": result.message_id}
+    assert job.kind == "route" and job.payload["message_id"] == result.message_id
 
 
 async def test_redelivery_is_deduplicated(core: Core) -> None:
