@@ -34,11 +34,6 @@ from gateway.web.health import setup_health
 
 log = logging.getLogger(__name__)
 
-STORE = web.AppKey("store", SqlStore)
-RUNNER = web.AppKey("job_runner", JobRunner)
-RETRIEVER = web.AppKey("retriever", Retriever)
-CHANNELS = web.AppKey("channels", dict[str, Channel])
-
 DEFAULT_CHANNELS = ("webchat",)
 
 
@@ -83,7 +78,7 @@ def create_app(
     app[keys.BUS] = bus
     app[keys.SESSIONS] = sessions
     app[keys.SECRET] = secret
-    app[STORE] = store
+    app[keys.STORE] = store
     app[keys.OPERATORS] = SqlOperatorService(store)
 
     ctx = ChannelContext(settings=settings, clock=clock, bus=bus, secret_key=secret, history=store.history)
@@ -98,15 +93,15 @@ def create_app(
         setup_routes = getattr(channel, "setup_routes", None)
         if setup_routes is not None:
             setup_routes(app)
-    app[CHANNELS] = channels
+    app[keys.CHANNELS] = channels
 
     the_retriever = retriever if retriever is not None else build_retriever(settings)
-    app[RETRIEVER] = the_retriever
+    app[keys.RETRIEVER] = the_retriever
     router = Router(store, the_retriever, settings)
     outbox = Outbox(store, channels)
     runner = JobRunner(store, {"route": router.handle, "send": outbox.handle}, settings.jobs)
     runner_box.append(runner)
-    app[RUNNER] = runner
+    app[keys.RUNNER] = runner
 
     from gateway.web.console import make_jinja_env, setup_console
     from gateway.web.kb_admin_page import setup_admin

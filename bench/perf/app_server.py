@@ -55,7 +55,8 @@ def bench_settings(data_dir: Path, retriever: str, kb_dir: Path, index_dir: Path
 
 
 async def run(data_dir: Path, retriever_kind: str, kb_dir: Path, index_dir: Path | None = None) -> None:
-    from gateway.app import CHANNELS, create_app
+    from gateway.app import create_app
+    from gateway.web.keys import CHANNELS
 
     settings = bench_settings(data_dir, retriever_kind, kb_dir, index_dir)
     retriever: Retriever | None = None

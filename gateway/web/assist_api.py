@@ -8,16 +8,14 @@ from aiohttp import web
 
 from gateway.kb.assist import customer_questions, suggest
 from gateway.protocols import Retriever
-from gateway.web.console_api import BadRequest, api
-from gateway.web.keys import OPERATORS
+from gateway.web.helpers import BadRequest, api
+from gateway.web.keys import OPERATORS, RETRIEVER
 from gateway.web.security import json_response
 
 MAX_SUGGESTIONS = 10
 
 
 def retriever_of(app: web.Application) -> Retriever | None:
-    from gateway.app import RETRIEVER  # the composition root owns the key
-
     return app.get(RETRIEVER)
 
 

@@ -2,7 +2,8 @@
 
 :func:`setup_console` wires everything the console needs into the application:
 the security middleware and headers, these pages, the JSON API
-(:mod:`gateway.web.console_api`), the live WebSocket
+(:mod:`gateway.web.console_api`, agent assist :mod:`gateway.web.assist_api`, drafts
+and KB gaps :mod:`gateway.web.drafts_admin`), the live WebSocket
 (:mod:`gateway.web.console_ws`) and the static files.
 """
 
@@ -20,9 +21,10 @@ from gateway.auth import authenticate, create_session, delete_session
 from gateway.errors import NotFoundError
 from gateway.models import TicketStatus
 from gateway.views import ConversationView, MessageView, TicketView
-from gateway.web import console_api, console_ws
+from gateway.web import assist_api, console_api, console_ws, drafts_admin
 from gateway.web.console_api import message_dict
-from gateway.web.keys import CLOCK, JINJA, OPERATORS, SESSIONS, SETTINGS
+from gateway.web.helpers import render
+from gateway.web.keys import CLOCK, OPERATORS, SESSIONS, SETTINGS
 from gateway.web.security import (
     CSRF,
     LOGIN_PATH,
@@ -49,13 +51,6 @@ BAD_LOGIN = "Wrong user name or password."
 def make_jinja_env() -> jinja2.Environment:
     """The template environment the app keeps under ``keys.JINJA``."""
     return jinja2.Environment(loader=jinja2.PackageLoader("gateway.web", "templates"), autoescape=True)
-
-
-def render(
-    request: web.Request, template: str, context: dict[str, Any], status: int = 200
-) -> web.Response:
-    html = request.app[JINJA].get_template(template).render(**context)
-    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
 
 # ------------------------------------------------------------ presentation
@@ -199,4 +194,6 @@ def setup_console(app: web.Application) -> None:
     app.router.add_get(r"/console/tickets/{id:\d+}", ticket_page, name="console_ticket")
     console_ws.setup(app)
     console_api.setup(app)
+    assist_api.setup(app)  # suggestions from the knowledge base
+    drafts_admin.setup(app)  # drafts of articles from resolved tickets, KB gaps
     app.router.add_static(STATIC_PREFIX.rstrip("/"), STATIC_DIR, name="console_static")

@@ -2,65 +2,22 @@
 
 Session authentication and CSRF are enforced by :mod:`gateway.web.security`.
 Errors are ``{"error": code, "message": text}`` with the status of the core
-error: not found 404, conflict 409, invalid input 400, forbidden 403.
+error: not found 404, conflict 409, invalid input 400, forbidden 403
+(:func:`gateway.web.helpers.api`).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from gateway.errors import (
-    ConflictError,
-    ForbiddenError,
-    GuichetError,
-    InvalidInputError,
-    NotFoundError,
-)
 from gateway.models import TicketStatus
 from gateway.protocols import Event
 from gateway.views import ConversationView, MessageView, UserView
+from gateway.web.helpers import BadRequest, api, json_body, text_body
 from gateway.web.keys import BUS, OPERATORS
-from gateway.web.security import USER, json_error, json_response, sanitize_html
-
-MAX_TEXT_CHARS = 10_000
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-_ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
-    (NotFoundError, 404, "not_found"),
-    (ConflictError, 409, "conflict"),
-    (InvalidInputError, 400, "invalid_input"),
-    (ForbiddenError, 403, "forbidden"),
-)
-
-
-class BadRequest(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def api(handler: Handler) -> Handler:
-    """Maps core errors and bad requests to JSON error responses."""
-
-    @functools.wraps(handler)
-    async def wrapper(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except BadRequest as exc:
-            return json_error(400, exc.code, str(exc))
-        except GuichetError as exc:
-            for kind, status, code in _ERRORS:
-                if isinstance(exc, kind):
-                    return json_error(status, code, str(exc) or code.replace("_", " "))
-            raise
-
-    return wrapper
-
+from gateway.web.security import USER, json_response, sanitize_html
 
 # ---------------------------------------------------------------- helpers
 
@@ -71,25 +28,6 @@ def _user(request: web.Request) -> UserView:
 
 def _id(request: web.Request) -> int:
     return int(request.match_info["id"])  # routes only match digits
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        data = await request.json()
-    except ValueError as exc:
-        raise BadRequest("invalid_json", "The request body must be JSON.") from exc
-    if not isinstance(data, dict):
-        raise BadRequest("invalid_json", "The request body must be a JSON object.")
-    return data
-
-
-async def _text(request: web.Request) -> str:
-    text = (await _body(request)).get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise BadRequest("invalid_text", "Write some text first.")
-    if len(text) > MAX_TEXT_CHARS:
-        raise BadRequest("text_too_long", f"The text is longer than {MAX_TEXT_CHARS} characters.")
-    return text.strip()
 
 
 def user_dict(user: UserView) -> dict[str, Any]:
@@ -165,14 +103,14 @@ async def take(request: web.Request) -> web.StreamResponse:
 
 @api
 async def reply(request: web.Request) -> web.StreamResponse:
-    text = await _text(request)
+    text = await text_body(request)
     message = await request.app[OPERATORS].reply(_id(request), _user(request), text)
     return json_response({"message": message_dict(message)}, status=201)
 
 
 @api
 async def add_note(request: web.Request) -> web.StreamResponse:
-    text = await _text(request)
+    text = await text_body(request)
     message = await request.app[OPERATORS].add_note(_id(request), _user(request), text)
     return json_response({"message": message_dict(message)}, status=201)
 
@@ -193,7 +131,7 @@ async def hand_back(request: web.Request) -> web.StreamResponse:
 async def typing(request: web.Request) -> web.StreamResponse:
     """The operator is (or stopped) typing: relayed to the customer's channel and to
     the other operators."""
-    on = (await _body(request)).get("on")
+    on = (await json_body(request)).get("on")
     if not isinstance(on, bool):
         raise BadRequest("invalid_on", '"on" must be true or false.')
     conversation = await request.app[OPERATORS].get_conversation(_id(request))
@@ -228,7 +166,3 @@ def setup(app: web.Application) -> None:
     app.router.add_post(conversation + "/notes", add_note, name="api_notes")
     app.router.add_post(conversation + "/handback", hand_back, name="api_handback")
     app.router.add_post(conversation + "/typing", typing, name="api_typing")
-    from gateway.web import assist_api, drafts_admin  # they use this module's helpers
-
-    assist_api.setup(app)
-    drafts_admin.setup(app)

@@ -12,8 +12,7 @@ its forms.  JSON API: ``POST /api/tickets/{id}/draft``, ``GET /api/drafts``,
 
 from __future__ import annotations
 
-import importlib
-from typing import Any, cast
+from typing import Any
 
 from aiohttp import web
 
@@ -23,12 +22,10 @@ from gateway.kb.gaps import GapReport
 from gateway.kb.gaps_report import DEFAULT_DAYS, build_gaps
 from gateway.kb.vectors import vectorizer_for
 from gateway.web.assist_api import retriever_of
-from gateway.web.console_api import BadRequest, _body, api
-from gateway.web.keys import BUS, CLOCK, JINJA, SESSIONS, SETTINGS
+from gateway.web.helpers import BadRequest, api, json_body, render
+from gateway.web.keys import BUS, CLOCK, KB_ADMIN, KB_ADMIN_PORT, SESSIONS, SETTINGS
 from gateway.web.security import CSRF, USER, json_error, json_response, redirect
 
-# Set by the composition root (or a test) when the KB admin is not under engineer B's key.
-KB_ADMIN_PORT = web.AppKey("kb_loop_kb_admin", KBAdminPort)
 PAGE = "/console/admin/drafts"
 STATUSES = ("draft", "approved", "rejected")
 
@@ -38,20 +35,12 @@ def drafts_of(app: web.Application) -> DraftService:
 
 
 def kb_admin_of(app: web.Application) -> KBAdminPort | None:
-    """The KB admin service: a test's, the one the app registered under engineer B's
-    ``KB_ADMIN`` key, or one made here on first use (same KB directory, index and
-    live retriever)."""
-    admin = app.get(KB_ADMIN_PORT)
+    """What approving a draft publishes through: a test's (``keys.KB_ADMIN_PORT``), the
+    KB admin page's service (``keys.KB_ADMIN``), or one made here on first use (same
+    KB directory, index and live retriever)."""
+    admin: KBAdminPort | None = app.get(KB_ADMIN_PORT) or app.get(KB_ADMIN)
     if admin is not None:
         return admin
-    for module_name in ("gateway.kb.admin", "gateway.web.kb_admin_page", "gateway.web.keys"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        key = getattr(module, "KB_ADMIN", None)
-        if isinstance(key, web.AppKey) and app.get(key) is not None:
-            return cast(KBAdminPort, app[key])
     retriever = retriever_of(app)
     embedder = getattr(retriever, "embedder", None)
     if SETTINGS not in app or embedder is None:
@@ -104,7 +93,7 @@ def _opt_str(value: Any) -> str | None:
 
 @api
 async def create_draft(request: web.Request) -> web.StreamResponse:
-    title = (await _body(request)).get("title") if request.body_exists else None
+    title = (await json_body(request)).get("title") if request.body_exists else None
     draft = await drafts_of(request.app).create_from_ticket(
         int(request.match_info["id"]), request[USER], title if isinstance(title, str) else None
     )
@@ -128,7 +117,7 @@ async def get_draft(request: web.Request) -> web.StreamResponse:
 
 @api
 async def approve_draft(request: web.Request) -> web.StreamResponse:
-    data = await _body(request) if request.body_exists else {}
+    data = await json_body(request) if request.body_exists else {}
     try:
         draft = await _approve(request, int(request.match_info["id"]), data)
     except DraftError as exc:
@@ -179,8 +168,7 @@ async def drafts_page(request: web.Request, *, error: str = "", status: int = 20
         "error": error,
         "can_review": request[USER].role == "admin",
     }
-    html = request.app[JINJA].get_template("drafts_admin.html").render(**context)
-    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+    return render(request, "drafts_admin.html", context, status)
 
 
 async def review_form(request: web.Request) -> web.StreamResponse:

@@ -21,19 +21,18 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import BodyPartReader, web
 
 from gateway.kb.admin import KBAdmin
-from gateway.web.console_api import BadRequest, _body, api
+from gateway.web.helpers import BadRequest, Handler, api, json_body
+from gateway.web.keys import KB_ADMIN
 from gateway.web.security import USER, json_error, json_response
 from kb_index.versions import VersionInfo
 
-KB_ADMIN = web.AppKey("kb_admin", KBAdmin)
 PREFIX = "/api/admin/kb"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def admin_only(handler: Handler) -> Handler:
@@ -74,7 +73,7 @@ def _texts(data: dict[str, Any], key: str) -> list[str]:
 
 
 async def _save(request: web.Request, article_id: str, *, create: bool) -> web.Response:
-    data = await _body(request)
+    data = await json_body(request)
     admin = request.app[KB_ADMIN]
     saved = await _blocking(admin.save_article, article_id, _text(data, "title"), _text(data, "lang"),
                             _texts(data, "tags"), _text(data, "body"), questions=_texts(data, "questions"),
@@ -93,7 +92,7 @@ async def list_articles(request: web.Request) -> web.StreamResponse:
 
 @admin_only
 async def create_article(request: web.Request) -> web.StreamResponse:
-    data = await _body(request)
+    data = await json_body(request)
     return await _save(request, _text(data, "id"), create=True)
 
 

@@ -8,7 +8,7 @@ form by :mod:`gateway.web.security` (``/admin`` is protected like ``/console``);
 operators get 403.  The JSON API is :mod:`gateway.web.kb_admin_api`.
 
 :func:`setup_admin` builds the :class:`gateway.kb.admin.KBAdmin` service with the
-live retriever's embedder (one model in memory), keeps it under :data:`KB_ADMIN`
+live retriever's embedder (one model in memory), keeps it under ``keys.KB_ADMIN``
 and closes it (cancelling a running build) on shutdown.
 """
 
@@ -22,22 +22,17 @@ from aiohttp import web
 
 from gateway.kb.admin import KBAdmin
 from gateway.web import kb_admin_api
-from gateway.web.kb_admin_api import KB_ADMIN
-from gateway.web.keys import BUS, JINJA, SETTINGS
+from gateway.web.helpers import render
+from gateway.web.keys import BUS, KB_ADMIN, SETTINGS
 from gateway.web.security import CSRF, USER, redirect
 
-__all__ = ["KB_ADMIN", "PAGE", "setup_admin"]
+__all__ = ["PAGE", "setup_admin"]
 
 PAGE = "/admin/kb"
 
 
 def is_admin(request: web.Request) -> bool:
     return USER in request and request[USER].role == "admin"
-
-
-def render(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:
-    html = request.app[JINJA].get_template(template).render(**context)
-    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
 
 async def kb_page(request: web.Request) -> web.StreamResponse:

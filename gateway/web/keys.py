@@ -1,4 +1,8 @@
-"""Typed application keys: everything the aiohttp app holds."""
+"""Typed application keys: everything the aiohttp app holds, in one module.
+
+The composition root (:mod:`gateway.app`) sets them; handlers and tests read them
+from here, never from the composition root.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.clock import Clock
 from gateway.config import Settings
-from gateway.protocols import EventBus
+from gateway.flow.jobs import JobRunner
+from gateway.flow.store import SqlStore
+from gateway.kb.admin import KBAdmin
+from gateway.kb.drafts import KBAdminPort
+from gateway.protocols import Channel, EventBus, Retriever
 from gateway.tickets.service import OperatorService
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -18,3 +26,11 @@ SESSIONS = web.AppKey("db_sessions", async_sessionmaker[AsyncSession])
 OPERATORS = web.AppKey("operators", OperatorService)
 JINJA = web.AppKey("jinja", jinja2.Environment)
 SECRET = web.AppKey("secret_key", bytes)
+STORE = web.AppKey("store", SqlStore)
+RUNNER = web.AppKey("job_runner", JobRunner)
+RETRIEVER = web.AppKey("retriever", Retriever)  # absent: this server has no knowledge base
+CHANNELS = web.AppKey("channels", dict[str, Channel])
+KB_ADMIN = web.AppKey("kb_admin", KBAdmin)  # the KB admin page's service (setup_admin)
+# What approving a draft publishes through: a test's stand-in, or a KBAdmin made on
+# first use when the app has none under KB_ADMIN (gateway.web.drafts_admin.kb_admin_of).
+KB_ADMIN_PORT = web.AppKey("kb_loop_kb_admin", KBAdminPort)

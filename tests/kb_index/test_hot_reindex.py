@@ -22,9 +22,10 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestClient
 
-from gateway.app import RETRIEVER, create_app
+from gateway.app import create_app
 from gateway.config import Settings
 from gateway.protocols import SearchResult
+from gateway.web.keys import RETRIEVER
 from kb_index import KBRetriever, build_index, current_version, make_embedder
 from kb_index.embedder import HashEmbedder
 

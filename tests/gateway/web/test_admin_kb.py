@@ -19,7 +19,8 @@ from gateway.clock import FakeClock
 from gateway.config import Settings
 from gateway.flow.bus import InProcessEventBus
 from gateway.kb.admin import KBAdmin
-from gateway.web.kb_admin_page import KB_ADMIN, setup_admin
+from gateway.web.kb_admin_page import setup_admin
+from gateway.web.keys import KB_ADMIN
 from kb_index.embedder import HashEmbedder
 from kb_index.retriever import KBRetriever
 from kb_index.versions import current_version

@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from gateway.app import RETRIEVER
 from gateway.auth import create_user
 from gateway.views import UserView
-from gateway.web.drafts_admin import KB_ADMIN_PORT
+from gateway.web.keys import KB_ADMIN_PORT, RETRIEVER
 from tests.gateway.conftest import Core
 from tests.gateway.flow.test_policy import RETRIEVER as TABLE_RETRIEVER
 from tests.gateway.kb.test_drafts import FakeKBAdmin, resolved_ticket
