@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, web
 
-from channels.webchat import pages
+import channels.webchat.pages as pages  # the module, not a name read from the package
 from channels.webchat.connection import Connection
 from channels.webchat.protocol import Limits, dumps, message_frame, typing_frame
 from channels.webchat.token import TokenSigner
