@@ -118,6 +118,7 @@ class Router:
     async def _apply(
         self, tx: Tx, conv: Conversation, msg: Message, decision: Decision | None, skip: str | None
     ) -> None:
+        tx.reply_to = msg.id
         if skip or decision is None:
             self._mark(msg, {"action": "none", "reason": skip or "skipped"})
             return
@@ -163,6 +164,7 @@ class Router:
         conv = await tx.lock_conversation(msg.conversation_id)
         if msg.meta.get("routed"):
             return
+        tx.reply_to = msg.id
         note = f"The bot could not route this message ({error[:500]}); it was handed to an operator."
         if conv.state in HANDLED_STATES:
             self._mark(msg, {"action": "none", "reason": "with_operator", "error": error[:500]})

@@ -46,6 +46,9 @@ class Tx:
         # stay the net a crash resumes from once the lease expires.
         self.fast_path = fast_path
         self.claimed: list[tuple[Job, JobView]] = []
+        # The customer message the bot is answering in this transaction: its
+        # replies carry it as meta["reply_to"] (one answer per message, checkable).
+        self.reply_to: int | None = None
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -177,6 +180,8 @@ class Tx:
         """Store a message.  A customer-visible outbound message is put in the
         outbox (a durable ``send`` job) in the same transaction."""
         outbound_visible = direction == "out" and kind is MessageKind.MESSAGE
+        if outbound_visible and author is AuthorKind.BOT and self.reply_to is not None:
+            meta = {"reply_to": self.reply_to, **(meta or {})}
         msg = Message(
             conversation_id=conv.id,
             channel=conv.channel,
