@@ -1,7 +1,7 @@
 """``make bench`` (``python -m bench``): the perf benches, then the public quality
 benches (``bench.public``) when that package is present.
 
-    python -m bench                       # everything (~10 min on 2 cores)
+    python -m bench                       # everything (~15 min on 2 cores; perf alone ~9)
     python -m bench --quick               # a short run (~2 min)
     python -m bench --only perf           # perf only; --only public, retrieval or webchat
     python -m bench --only retrieval --embedders all    # every embedder make_embedder knows
