@@ -109,6 +109,9 @@ def create_app(
     app[keys.JINJA] = make_jinja_env()
     setup_console(app)
     setup_admin(app, the_retriever)  # /admin/kb and the KBAdmin service (edit, upload, re-index)
+    from gateway.web.jobs_admin import setup_jobs_admin
+
+    setup_jobs_admin(app)  # /admin/jobs and /api/admin/jobs: dead jobs, retry
     setup_health(app)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
@@ -167,5 +170,8 @@ def create_app(
         await bus.close()
 
     app.cleanup_ctx.extend([database, index_reloader, channel_services, job_workers])
+    from gateway.flow.housekeeping import housekeeping
+
+    app.cleanup_ctx.append(housekeeping(sessions, clock, settings))  # purge old done jobs, sessions
     app.on_shutdown.append(close_bus)
     return app

@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.kb.commands import add_kb_commands
 
     add_kb_commands(kb.add_subparsers(dest="kb_command", required=True))
+    from gateway.flow.jobs_cli import add_jobs_commands
+
+    add_jobs_commands(sub.add_parser("jobs", help="durable jobs: list, show, retry dead ones, purge"))
     return p
 
 
@@ -66,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(settings.database_url)
         print(f"database at {settings.database_url} is up to date")
         return 0
+    if args.command == "jobs":
+        from gateway.flow.jobs_cli import run_jobs_command
+
+        return run_jobs_command(args, settings)
     if args.command == "user":
         return _user(args, settings)
     if args.command == "kb":

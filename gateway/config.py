@@ -80,6 +80,8 @@ class JobSettings:
     backoff_max: float = 300.0
     poll_interval: float = 0.5
     lease_seconds: float = 60.0  # a crashed worker's job is taken again after this
+    keep_done_hours: float = 168.0  # done jobs older than this are purged by housekeeping
+    housekeeping_interval: float = 3600.0  # seconds between purges; 0: no housekeeping
 
 
 @dataclass
