@@ -127,7 +127,7 @@ def build_graph(root: Path, packages: Sequence[str] = PACKAGES) -> Graph:
         loaded = {*_prefixes(module), *([module] if is_package else [])}
         tree = ast.parse(path.read_text("utf-8"), str(path))
         for node in import_nodes(tree):
-            explicit: list[str] = []  # names whose module body must have run
+            explicit: list[str] = []  # modules whose body must have run (their parents too)
             if isinstance(node, ast.Import):
                 explicit = [alias.name for alias in node.names]
             elif isinstance(node, ast.Call):
@@ -138,8 +138,6 @@ def build_graph(root: Path, packages: Sequence[str] = PACKAGES) -> Graph:
                     sub = f"{source}.{alias.name}"
                     if alias.name != "*" and sub in graph.modules:
                         explicit.append(sub)  # `from pkg import module`
-                        if source not in loaded:
-                            explicit.append(source)  # runs pkg/__init__ first
                     else:
                         explicit.append(source)  # a name read from pkg/__init__
             for target in explicit:
