@@ -99,7 +99,12 @@ def create_app(
     app[keys.RETRIEVER] = the_retriever
     router = Router(store, the_retriever, settings)
     outbox = Outbox(store, channels)
-    runner = JobRunner(store, {"route": router.handle, "send": outbox.handle}, settings.jobs)
+    runner = JobRunner(
+        store,
+        {"route": router.handle, "send": outbox.handle},
+        settings.jobs,
+        dead_handlers={"route": router.on_dead, "send": outbox.on_dead},
+    )
     runner_box.append(runner)
     app[keys.RUNNER] = runner
 

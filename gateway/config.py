@@ -79,7 +79,7 @@ class JobSettings:
     backoff_base: float = 1.0  # seconds; doubles each attempt, with jitter
     backoff_max: float = 300.0
     poll_interval: float = 0.5
-    lease_seconds: float = 60.0  # a crashed worker's job is taken again after this
+    lease_seconds: float = 15.0  # a crashed worker's job is taken again after this (renewed while it runs)
     keep_done_hours: float = 168.0  # done jobs older than this are purged by housekeeping
     housekeeping_interval: float = 3600.0  # seconds between purges; 0: no housekeeping
 

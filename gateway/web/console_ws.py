@@ -43,7 +43,7 @@ def origin_allowed(request: web.Request) -> bool:
 
 
 def frame(topic: str, data: dict[str, Any]) -> str:
-    if topic == "message.created" and isinstance(data.get("message"), dict):
+    if topic in ("message.created", "message.updated") and isinstance(data.get("message"), dict):
         message = data["message"]
         if message.get("html"):
             data = {**data, "message": {**message, "html": sanitize_html(str(message["html"]))}}

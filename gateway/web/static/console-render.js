@@ -60,6 +60,14 @@ function authorLabel(message, customerName) {
   return { bot: "Bot", operator: "Operator", system: "System" }[message.author] || "Unknown";
 }
 
+/** The delivery state of an outbound message; a failure shows its reason. */
+export function deliveryNode(message) {
+  const failed = message.delivery === "failed";
+  const detail = (message.meta && message.meta.delivery_detail) || "";
+  const label = failed && detail ? `not delivered: ${detail}` : message.delivery;
+  return el("span", { class: `delivery delivery-${word(message.delivery)}`, title: detail }, label);
+}
+
 /** One message of the conversation: customer, bot, operator, note or event. */
 export function messageNode(message, customerName) {
   const common = {
@@ -81,9 +89,7 @@ export function messageNode(message, customerName) {
   header.append(el("span", { class: "msg-author" }, authorLabel(message, customerName)));
   if (note) header.append(el("span", { class: "badge badge-internal" }, "internal"));
   header.append(timeNode(message.created_at));
-  if (message.direction === "out" && message.delivery) {
-    header.append(el("span", { class: `delivery delivery-${word(message.delivery)}` }, message.delivery));
-  }
+  if (message.direction === "out" && message.delivery) header.append(deliveryNode(message));
   node.append(header, el("div", { class: "msg-text" }, message.text));
   if (message.html) {
     const details = el("details", { class: "msg-html" });

@@ -3,7 +3,7 @@
 
 import { api } from "./console-api.js";
 import { clearAssist, loadAssist } from "./console-assist.js";
-import { ageText, messageNode, ticketRow, word } from "./console-render.js";
+import { ageText, deliveryNode, messageNode, ticketRow, word } from "./console-render.js";
 
 const $ = (selector) => document.querySelector(selector);
 const ME = Number(document.querySelector('meta[name="user-id"]')?.content ?? "0");
@@ -93,6 +93,11 @@ function appendMessage(message) {
   state.messageIds.add(message.id);
   $("#conversation").append(messageNode(message, state.conversation?.customer_name));
   scrollToEnd(message.author === "operator");
+}
+
+function updateDelivery(message) {
+  const node = document.querySelector(`#conversation [data-message-id="${Number(message.id)}"] .delivery`);
+  if (node) node.replaceWith(deliveryNode(message));
 }
 
 function renderTicketHead() {
@@ -289,6 +294,9 @@ function onEvent(event) {
         }
         renderQueue();
       }
+      break;
+    case "message.updated": // its delivery changed (sent, failed with a reason, …)
+      if (data.conversation_id === current && data.message) updateDelivery(data.message);
       break;
     case "typing":
       if (data.conversation_id !== current) break;
