@@ -31,6 +31,11 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
+        if parsed.get_driver_name() == "aiosqlite":
+            # Statements inline, lock waits and fsyncs in a thread (gateway/db/sqlite_inline.py).
+            from gateway.db.sqlite_inline import dbapi
+
+            kwargs["module"] = dbapi()
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(url, **kwargs)

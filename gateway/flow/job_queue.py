@@ -40,6 +40,10 @@ class JobView:
     max_attempts: int
     lock: str  # the lease token of this claim
     completed: bool = field(default=False, compare=False)  # set by Tx.complete_job
+    # Fast path only: what the transaction that created the job already knew (the
+    # message it is about, the Outbound to send), so the handler need not read it
+    # again.  Never persisted: a retry or a reclaim reads everything afresh.
+    prepared: Any = field(default=None, compare=False)
 
 
 _instance = f"{socket.gethostname()[:20]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"

@@ -24,15 +24,7 @@ from gateway.flow.job_queue import JobView
 from gateway.flow.jobs import PermanentJobError
 from gateway.flow.store import SqlStore
 from gateway.flow.tx import Tx, message_view
-from gateway.models import (
-    AuthorKind,
-    DeliveryStatus,
-    Identity,
-    MessageKind,
-    Outbound,
-    QuickReply,
-    TransientDeliveryError,
-)
+from gateway.models import DeliveryStatus, MessageKind, Outbound, TransientDeliveryError
 from gateway.protocols import Channel
 
 log = logging.getLogger(__name__)
@@ -49,14 +41,17 @@ class Outbox:
         message_id = job.payload.get("message_id")
         if not isinstance(message_id, int):
             raise PermanentJobError(f"send job without message_id: {job.payload!r}")
-        async with self.store.read() as tx:
-            msg = await tx.message(message_id)
-            if msg.delivery in FINAL:
-                return  # delivered (or given up) before a crash marked the job done
-            if msg.direction != "out" or msg.kind != MessageKind.MESSAGE.value:
-                raise PermanentJobError(f"message {message_id} is not a customer-visible reply")
-            outbound = await _outbound(tx, msg)
-            state = msg.delivery
+        if isinstance(job.prepared, Outbound):  # fast path: just committed as "sending"
+            outbound, state = job.prepared, DeliveryStatus.SENDING.value
+        else:
+            async with self.store.read() as tx:
+                msg = await tx.message(message_id)
+                if msg.delivery in FINAL:
+                    return  # delivered (or given up) before a crash marked the job done
+                if msg.direction != "out" or msg.kind != MessageKind.MESSAGE.value:
+                    raise PermanentJobError(f"message {message_id} is not a customer-visible reply")
+                conv = await tx.conversation(msg.conversation_id)
+                outbound, state = await tx.outbound(conv, msg), msg.delivery or ""
         channel = self.channels.get(outbound.channel)
         if channel is None:
             raise PermanentJobError(f"channel {outbound.channel!r} is not configured")
@@ -71,8 +66,12 @@ class Outbox:
         if delivery.status is DeliveryStatus.FAILED:
             raise PermanentJobError(f"delivery failed: {delivery.detail}")
         async with self.store.tx() as tx:
-            msg = await tx.message(message_id)
-            _set(tx, msg, delivery.status, delivery.detail, delivery.external_id)
+            fresh = isinstance(job.prepared, Outbound)
+            if fresh and delivery.status is DeliveryStatus.SENT and not delivery.external_id:
+                await tx.mark_sent(outbound.conversation_id, message_id)  # one UPDATE
+            else:
+                msg = await tx.message(message_id)
+                _set(tx, msg, delivery.status, delivery.detail, delivery.external_id)
             await tx.complete_job(job)
 
     async def on_dead(self, tx: Tx, job: JobView, error: str) -> None:
@@ -108,24 +107,4 @@ def _set(tx: Tx, msg: Message, status: DeliveryStatus, detail: str, external_id:
     tx.emit(
         "message.updated",
         {"conversation_id": msg.conversation_id, "message": message_view(msg).to_operator()},
-    )
-
-
-async def _outbound(tx: Tx, msg: Message) -> Outbound:
-    conv = await tx.conversation(msg.conversation_id)
-    ident = await tx.recipient(conv)
-    return Outbound(
-        message_id=msg.id,
-        conversation_id=conv.id,
-        channel=conv.channel,
-        thread_key=conv.thread_key,
-        recipient=Identity(ident.channel, ident.address, ident.display_name),
-        text=msg.text,
-        author=AuthorKind(msg.author_kind),
-        author_name=msg.author_name,
-        html=msg.html,
-        quick_replies=tuple(QuickReply(q["id"], q["label"]) for q in msg.quick_replies or ()),
-        created_at=msg.created_at,
-        meta=dict(msg.meta or {}),
-        idempotency_key=msg.outbound_key or f"message-{msg.id}",
     )

@@ -87,6 +87,12 @@ class Router:
 
     async def _look(self, job: JobView, message_id: int, first: bool = True) -> _Seen | None:
         """What the decision needs, read without a lock; None if already routed."""
+        if first and isinstance(job.prepared, tuple):  # fast path, a new conversation's first message
+            msg, conv = job.prepared
+            skip = self._skip_reason(msg, conv)
+            context = None if skip else context_from_messages([], message_id)
+            hint = msg.meta.get("language_hint") or conv.lang or None
+            return _Seen(conv.id, skip, msg.text, msg.meta.get("quick_reply"), hint, context)
         async with self.store.read() as tx:
             msg = await tx.message(message_id)
             conv = await tx.conversation(msg.conversation_id)

@@ -3,8 +3,6 @@ workers.  ``accept_inbound`` is the one place a customer message enters."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -18,6 +16,7 @@ from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.db.engine import SQLITE_BEGIN, is_sqlite
 from gateway.flow import job_queue
+from gateway.flow.group_commit import GroupCommitter
 from gateway.flow.job_queue import JobView, LeaseLost
 from gateway.flow.tx import Tx, message_view
 from gateway.language import detect
@@ -42,11 +41,11 @@ class Store(Protocol):
 
 class SqlStore:
     """Transactions on the store.  :meth:`tx` is a *write* transaction: on SQLite
-    it begins ``IMMEDIATE`` (holding the write lock from its first read, so what it
-    read stays true until it commits) and writers of this process take turns on
-    an asyncio lock instead of spinning in SQLite's busy handler; on PostgreSQL
-    rows are locked where state is decided (``Tx.lock_conversation``).
-    :meth:`read` is a read-only snapshot."""
+    it runs in a transaction begun ``IMMEDIATE`` (holding the write lock from its
+    first read, so what it read stays true until it commits), one writer after the
+    other, and writers that arrive together share one commit
+    (:mod:`gateway.flow.group_commit`); on PostgreSQL rows are locked where state
+    is decided (``Tx.lock_conversation``).  :meth:`read` is a read-only snapshot."""
 
     def __init__(
         self,
@@ -63,9 +62,7 @@ class SqlStore:
         self._on_jobs = on_jobs
         bind = sessions.kw.get("bind")
         self.sqlite = bind is not None and is_sqlite(bind)
-        self._writer: contextlib.AbstractAsyncContextManager[Any] = (
-            asyncio.Lock() if self.sqlite else contextlib.nullcontext()
-        )
+        self.group = GroupCommitter(sessions) if self.sqlite else None
         # Set by a job runner that takes fast-path work: called after a commit
         # with the jobs that transaction claimed for this process.
         self.on_claimed: Callable[[list[JobView]], None] | None = None
@@ -74,7 +71,7 @@ class SqlStore:
     async def tx(self, *, fast: bool = False) -> AsyncIterator[Tx]:
         """A write transaction; its events are published, and workers woken (or its
         fast-path jobs started), after commit."""
-        async with self._writer, self.sessions() as session, session.begin():
+        async with self._session() as session:
             tx = Tx(session, self.clock, self.settings, fast_path=fast and self.on_claimed is not None)
             yield tx
             if tx.claimed:
@@ -86,6 +83,15 @@ class SqlStore:
             self._on_jobs()
         if claimed and self.on_claimed is not None:
             self.on_claimed(claimed)
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        if self.group is not None:  # SQLite: one writer; concurrent writers share a commit
+            async with self.group.unit() as session:
+                yield session
+        else:
+            async with self.sessions() as session, session.begin():
+                yield session
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
@@ -128,6 +134,7 @@ class SqlStore:
         ident = await tx.identity_for(inbound.sender)
         await tx.lock_thread(inbound.channel, inbound.thread_key)
         conv = await tx.latest_conversation(inbound.channel, inbound.thread_key)
+        fresh = conv is None
         if conv is None:
             lang = detect(inbound.text, inbound.language_hint)
             conv = await tx.open_conversation(ident, inbound.channel, inbound.thread_key, lang)
@@ -146,7 +153,9 @@ class SqlStore:
             meta=_inbound_meta(inbound),
             created_at=inbound.received_at,
         )
-        tx.enqueue("route", {"message_id": msg.id, "conversation_id": conv.id})
+        job = tx.enqueue("route", {"message_id": msg.id, "conversation_id": conv.id})
+        if fresh:  # the router needs read nothing: no history, no earlier message
+            tx.prepare(job, (msg, conv))
         return AcceptResult(msg.id, conv.id, duplicate=False)
 
     async def history(

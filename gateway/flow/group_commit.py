@@ -1,0 +1,110 @@
+"""Group commit for SQLite: the write transactions of this process that arrive
+while one is being committed share the next commit (and its fsync).
+
+SQLite has one writer at a time and, with ``synchronous=FULL``, every commit
+waits for the disk (1.8 ms a commit measured on the project's machine kind).
+So writers queue here, and a leader runs them one after another in ONE database
+transaction (``BEGIN IMMEDIATE``), each inside its own savepoint: a unit that
+raises rolls back alone and its caller gets the error; the others are committed
+together, and each caller returns only after that commit — the same guarantee as
+a commit of its own ("ack after commit" holds), at a fraction of the fsyncs.
+
+A unit's body must do database work only (no slow awaits, no second write
+transaction from inside: that would wait for itself).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 64
+
+
+class _Turn:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.granted: asyncio.Future[AsyncSession] = loop.create_future()
+        self.body_done: asyncio.Future[None] = loop.create_future()
+        self.committed: asyncio.Future[None] = loop.create_future()
+
+
+class GroupCommitter:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_batch: int = MAX_BATCH) -> None:
+        self.sessions = sessions
+        self.max_batch = max_batch
+        self._waiting: collections.deque[_Turn] = collections.deque()
+        self._leader: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.units = 0
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[AsyncSession]:
+        """A write unit: yields the shared session inside the unit's savepoint;
+        returns once the batch holding it is committed (or raises)."""
+        turn = _Turn(asyncio.get_running_loop())
+        self._waiting.append(turn)
+        if self._leader is None or self._leader.done():
+            self._leader = asyncio.create_task(self._lead(), name="sqlite-group-commit")
+        try:
+            session = await asyncio.shield(turn.granted)
+        except asyncio.CancelledError:
+            # Cancelled while waiting: give the turn back if it was already granted.
+            if turn.granted.done() and not turn.granted.cancelled():
+                turn.body_done.set_result(None)
+            else:
+                turn.granted.cancel()
+            raise
+        try:
+            nested = await session.begin_nested()
+            try:
+                yield session
+                await session.flush()
+            except BaseException:
+                await nested.rollback()
+                raise
+            await nested.commit()
+        finally:
+            if not turn.body_done.done():
+                turn.body_done.set_result(None)
+        await asyncio.shield(turn.committed)
+
+    async def _lead(self) -> None:
+        while self._waiting:
+            batch: list[_Turn] = []
+            try:
+                async with self.sessions() as session, session.begin():
+                    while self._waiting and len(batch) < self.max_batch:
+                        turn = self._waiting.popleft()
+                        if turn.granted.cancelled():
+                            continue
+                        batch.append(turn)
+                        turn.granted.set_result(session)
+                        await turn.body_done
+                        await asyncio.sleep(0)  # let writers that are ready join this batch
+            except BaseException as exc:
+                for turn in batch:
+                    if not turn.committed.done():
+                        turn.committed.set_exception(_CommitFailed(exc))
+                if not isinstance(exc, Exception):
+                    raise
+                log.exception("group commit of %d unit(s) failed", len(batch))
+            else:
+                self.batches += 1
+                self.units += len(batch)
+                for turn in batch:
+                    turn.committed.set_result(None)
+
+
+class _CommitFailed(Exception):
+    """The batch this unit belonged to could not be committed; nothing of it was stored."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"the transaction could not be committed: {cause}")
+        self.__cause__ = cause
