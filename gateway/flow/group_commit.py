@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 64
+MAX_BATCH_SECONDS = 0.02  # a batch stops taking units after this: its first ones wait for the commit
 
 
 class _Turn:
@@ -40,16 +41,18 @@ class GroupCommitter:
         self.sessions = sessions
         self.max_batch = max_batch
         self._waiting: collections.deque[_Turn] = collections.deque()
+        self._urgent: collections.deque[_Turn] = collections.deque()  # a peer waits for its ack
         self._leader: asyncio.Task[None] | None = None
         self.batches = 0
         self.units = 0
 
     @asynccontextmanager
-    async def unit(self) -> AsyncIterator[AsyncSession]:
+    async def unit(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
         """A write unit: yields the shared session inside the unit's savepoint;
-        returns once the batch holding it is committed (or raises)."""
+        returns once the batch holding it is committed (or raises).  ``urgent``
+        units (a channel's peer waits for their ack) go before the others."""
         turn = _Turn(asyncio.get_running_loop())
-        self._waiting.append(turn)
+        (self._urgent if urgent else self._waiting).append(turn)
         if self._leader is None or self._leader.done():
             self._leader = asyncio.create_task(self._lead(), name="sqlite-group-commit")
         try:
@@ -75,13 +78,23 @@ class GroupCommitter:
                 turn.body_done.set_result(None)
         await asyncio.shield(turn.committed)
 
+    def _next(self) -> _Turn | None:
+        if self._urgent:
+            return self._urgent.popleft()
+        return self._waiting.popleft() if self._waiting else None
+
     async def _lead(self) -> None:
-        while self._waiting:
+        loop = asyncio.get_running_loop()
+        while self._urgent or self._waiting:
             batch: list[_Turn] = []
             try:
                 async with self.sessions() as session, session.begin():
-                    while self._waiting and len(batch) < self.max_batch:
-                        turn = self._waiting.popleft()
+                    deadline = loop.time() + MAX_BATCH_SECONDS
+                    while (
+                        len(batch) < self.max_batch
+                        and loop.time() < deadline
+                        and (turn := self._next()) is not None
+                    ):
                         if turn.granted.cancelled():
                             continue
                         batch.append(turn)

@@ -68,10 +68,11 @@ class SqlStore:
         self.on_claimed: Callable[[list[JobView]], None] | None = None
 
     @asynccontextmanager
-    async def tx(self, *, fast: bool = False) -> AsyncIterator[Tx]:
+    async def tx(self, *, fast: bool = False, urgent: bool = False) -> AsyncIterator[Tx]:
         """A write transaction; its events are published, and workers woken (or its
-        fast-path jobs started), after commit."""
-        async with self._session() as session:
+        fast-path jobs started), after commit.  ``urgent``: a peer waits for its ack
+        (on SQLite it goes before the queued background work)."""
+        async with self._session(urgent) as session:
             tx = Tx(session, self.clock, self.settings, fast_path=fast and self.on_claimed is not None)
             yield tx
             if tx.claimed:
@@ -85,9 +86,9 @@ class SqlStore:
             self.on_claimed(claimed)
 
     @asynccontextmanager
-    async def _session(self) -> AsyncIterator[AsyncSession]:
+    async def _session(self, urgent: bool) -> AsyncIterator[AsyncSession]:
         if self.group is not None:  # SQLite: one writer; concurrent writers share a commit
-            async with self.group.unit() as session:
+            async with self.group.unit(urgent=urgent) as session:
                 yield session
         else:
             async with self.sessions() as session, session.begin():
@@ -111,7 +112,7 @@ class SqlStore:
         by this process and runs right after the commit.
         """
         try:
-            async with self.tx(fast=True) as tx:
+            async with self.tx(fast=True, urgent=True) as tx:
                 result = await self._accept(tx, inbound)
         except IntegrityError:
             # A concurrent delivery of the same external id committed first (PostgreSQL).
