@@ -177,3 +177,35 @@ async def test_a_conversations_messages_are_answered_in_the_order_they_arrived(c
         replies = list((await s.execute(
             select(Message).where(Message.author_kind == "bot").order_by(Message.id))).scalars())
     assert [m.meta.get("article_id") for m in replies] == ["printer", "scanner"]
+
+
+async def test_a_retry_after_asked_by_the_channel_is_honoured(core: Core) -> None:
+    from gateway.models import TransientDeliveryError
+
+    async def busy(job):  # type: ignore[no-untyped-def]
+        raise TransientDeliveryError("429 slow down", retry_after=30)
+
+    runner = JobRunner(core.store, {"busy": busy}, core.settings.jobs)
+    async with core.store.tx() as tx:
+        tx.enqueue("busy", {})
+    await runner.run_once()
+    [job] = await jobs(core, "busy")
+    assert job.status == "queued" and "429 slow down" in (job.last_error or "")
+    assert (job.run_at - core.store.clock.now()).total_seconds() > 25
+
+
+async def test_a_resend_after_a_failed_attempt_carries_the_same_idempotency_key(core: Core) -> None:
+    core.channel.fail_next = 1
+    accepted = await core.channel.receive("How do I reset my password?", message_id="m1")
+    await drain_until(core, lambda: _sent(core))
+    [sent] = core.channel.sent
+    async with core.store.sessions() as s:
+        [reply] = (await s.execute(select(Message).where(
+            Message.conversation_id == accepted.conversation_id, Message.direction == "out"))).scalars()
+    assert sent.idempotency_key == reply.outbound_key and len(reply.outbound_key or "") == 32
+    [send] = await jobs(core, "send")
+    assert send.attempts == 2 and send.status == "done"
+
+
+async def _sent(core: Core) -> bool:
+    return bool(core.channel.sent)
