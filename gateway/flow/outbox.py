@@ -19,7 +19,6 @@ from typing import Any
 
 from gateway import metrics
 from gateway.db.tables import Message
-from gateway.errors import NotFoundError
 from gateway.flow.job_queue import JobView
 from gateway.flow.jobs import PermanentJobError
 from gateway.flow.store import SqlStore
@@ -76,18 +75,14 @@ class Outbox:
 
     async def on_dead(self, tx: Tx, job: JobView, error: str) -> None:
         """A send job that died: the message is failed, with the reason, for operators."""
-        message_id = job.payload.get("message_id")
-        if not isinstance(message_id, int):
-            return
-        try:
-            msg = await tx.message(message_id)
-        except NotFoundError:
+        msg = await tx.job_message(job.payload)
+        if msg is None:
             return
         if msg.delivery in (DeliveryStatus.SENT.value, DeliveryStatus.STORED.value):
             return
         reason = error.removeprefix("permanent: ")
         _set(tx, msg, DeliveryStatus.FAILED, reason)
-        log.warning("message %s could not be delivered: %s", message_id, reason)
+        log.warning("message %s could not be delivered: %s", msg.id, reason)
 
     async def _update(self, message_id: int, status: DeliveryStatus, detail: str) -> None:
         async with self.store.tx() as tx:

@@ -14,7 +14,6 @@ from typing import Any
 
 from gateway.config import Settings
 from gateway.db.tables import Conversation, Message
-from gateway.errors import NotFoundError
 from gateway.flow import replies
 from gateway.flow.intents import Intent, classify
 from gateway.flow.job_queue import JobView
@@ -160,12 +159,8 @@ class Router:
         """A route job that died: the customer is not left without an answer. The
         conversation goes to an operator (ticket, reason "internal_error") with the
         error as an internal note; a conversation an operator holds gets the note."""
-        message_id = job.payload.get("message_id")
-        if not isinstance(message_id, int):
-            return
-        try:
-            msg = await tx.message(message_id)
-        except NotFoundError:
+        msg = await tx.job_message(job.payload)
+        if msg is None:
             return
         conv = await tx.lock_conversation(msg.conversation_id)
         if msg.meta.get("routed"):

@@ -237,6 +237,13 @@ class Tx:
             raise NotFoundError(f"message {message_id} not found")
         return msg
 
+    async def job_message(self, payload: dict[str, Any]) -> Message | None:
+        """The message a job's payload names, or None if it names none or it is gone."""
+        message_id = payload.get("message_id")
+        if not isinstance(message_id, int):
+            return None
+        return await self.session.get(Message, message_id)
+
     async def messages(self, conversation_id: int, *, include_internal: bool) -> list[Message]:
         stmt = select(Message).where(Message.conversation_id == conversation_id)
         if not include_internal:
