@@ -34,11 +34,16 @@ from typing import Any
 
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
 
-_WAITING = ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE", "COMMIT", "END")
+_LOCKING = ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE")
+_WAITING = (*_LOCKING, "COMMIT", "END")
 
 
 def _may_wait(sql: str) -> bool:
     return sql.lstrip()[:16].upper().startswith(_WAITING)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 class _Queue:
@@ -67,11 +72,29 @@ class Cursor:
         await self.close()
 
     async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> Cursor:
-        if _may_wait(sql):
-            await asyncio.to_thread(self._cursor.execute, sql, parameters)
-        else:
+        if not _may_wait(sql):
             self._cursor.execute(sql, parameters)
+        elif sql.lstrip()[:16].upper().startswith(_LOCKING) and self._try_lock_now(sql):
+            pass  # the write lock was free: taken without leaving the loop
+        else:
+            await asyncio.to_thread(self._cursor.execute, sql, parameters)
         return self
+
+    def _try_lock_now(self, sql: str) -> bool:
+        """Take the write lock at once if nobody holds it (no busy wait); False if
+        another connection holds it: then the caller waits for it in a thread."""
+        conn = self._cursor.connection
+        timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            self._cursor.execute(sql)
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            return False
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={int(timeout)}")
+        return True
 
     async def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Cursor:
         self._cursor.executemany(sql, seq)
