@@ -36,6 +36,7 @@ from channels.webchat.protocol import (
 from channels.webchat.ratelimit import SlidingWindowLimit
 from channels.webchat.token import TokenError
 from gateway.models import Identity, Inbound
+from gateway.views import MessageView
 
 if TYPE_CHECKING:
     from channels.webchat.channel import WebChatChannel
@@ -172,7 +173,10 @@ class Connection:
         self._holding = True
         channel.register(self)  # before reading history: nothing sent meanwhile is lost
         try:
-            conversation, messages = await channel.ctx.history("webchat", visitor.visitor_id)
+            if hello.token is None:  # a visitor id issued just now has no history yet
+                conversation, messages = None, list[MessageView]()
+            else:
+                conversation, messages = await channel.ctx.history("webchat", visitor.visitor_id)
         except Exception:
             log.exception("webchat: cannot read history of visitor %s", visitor.visitor_id)
             self._holding = False

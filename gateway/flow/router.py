@@ -75,11 +75,14 @@ class Router:
                 else Decision(Action.HANDOFF, "bot_disabled", detect(seen.text, seen.hint))
             )
         conversation_id, skip = seen.conversation_id, seen.skip
+        fresh = isinstance(job.prepared, tuple)  # its conversation's first message
         async with self.store.tx(fast=True) as tx:
+            if fresh:
+                tx.recipients[conversation_id] = job.prepared[2]
             conv = await tx.lock_conversation(conversation_id)
             msg = await tx.message(message_id)
             if not msg.meta.get("routed"):
-                if await tx.earlier_job_pending(job, conv.id):
+                if not fresh and await tx.earlier_job_pending(job, conv.id):
                     raise DeferJob(0.05, "an earlier message of the conversation is not routed yet")
                 await self._apply(tx, conv, msg, decision, skip)
             await tx.complete_job(job)
@@ -87,7 +90,7 @@ class Router:
     async def _look(self, job: JobView, message_id: int, first: bool = True) -> _Seen | None:
         """What the decision needs, read without a lock; None if already routed."""
         if first and isinstance(job.prepared, tuple):  # fast path, a new conversation's first message
-            msg, conv = job.prepared
+            msg, conv, _ident = job.prepared
             skip = self._skip_reason(msg, conv)
             context = None if skip else context_from_messages([], message_id)
             hint = msg.meta.get("language_hint") or conv.lang or None

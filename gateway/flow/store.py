@@ -129,9 +129,8 @@ class SqlStore:
 
     @staticmethod
     async def _accept(tx: Tx, inbound: Inbound) -> AcceptResult:
-        existing = await tx.find_external(inbound.channel, inbound.external_id)
-        if existing is not None:
-            return existing
+        # A redelivery is found by the unique (channel, external_id) of its message:
+        # the insert fails, this unit rolls back, and accept_inbound reads the first.
         ident = await tx.identity_for(inbound.sender)
         await tx.lock_thread(inbound.channel, inbound.thread_key)
         conv = await tx.latest_conversation(inbound.channel, inbound.thread_key)
@@ -156,7 +155,7 @@ class SqlStore:
         )
         job = tx.enqueue("route", {"message_id": msg.id, "conversation_id": conv.id})
         if fresh:  # the router needs read nothing: no history, no earlier message
-            tx.prepare(job, (msg, conv))
+            tx.prepare(job, (msg, conv, ident))
         return AcceptResult(msg.id, conv.id, duplicate=False)
 
     async def history(

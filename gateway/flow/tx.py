@@ -50,6 +50,8 @@ class Tx:
         # The customer message the bot is answering in this transaction: its
         # replies carry it as meta["reply_to"] (one answer per message, checkable).
         self.reply_to: int | None = None
+        # Identities already known to the caller (by conversation id): not read again.
+        self.recipients: dict[int, IdentityRow] = {}
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -151,6 +153,9 @@ class Tx:
         return conv
 
     async def recipient(self, conv: Conversation) -> IdentityRow:
+        known = self.recipients.get(conv.id)
+        if known is not None and known.id == conv.identity_id:
+            return known
         row = await self.session.get(IdentityRow, conv.identity_id)
         if row is None:
             raise NotFoundError(f"identity of conversation {conv.id} not found")

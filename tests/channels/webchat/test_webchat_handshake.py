@@ -115,7 +115,7 @@ async def test_forged_token_is_refused_and_closed_with_4401(
     error = await _refused(chat, forged)
     assert error["type"] == "error" and error["code"] == "invalid_token"
     assert error["message"]
-    assert core.history_calls == [("webchat", victim["visitor_id"])]  # nobody else's read
+    assert core.history_calls == []  # a new visitor has none to read; the forged token read nobody's
     assert channel.online("attacker-chosen-id") == 0
     assert (await _refused(chat, "garbage"))["code"] == "invalid_token"
 
@@ -139,9 +139,10 @@ async def test_second_hello_is_refused_but_socket_stays_usable(chat: Any) -> Non
 
 
 async def test_history_failure_asks_the_widget_to_retry_later(chat: Any, core: Any) -> None:
+    _, first = await chat.greet()  # a returning visitor: their history must be read
     core.history_fail = RuntimeError("database down")
     ws = await chat.connect()
-    await ws.send_json({"type": "hello", "token": None})
+    await ws.send_json({"type": "hello", "token": first["token"]})
     error = await chat.recv(ws)
     assert error["code"] == "internal_error"
     closing = await ws.receive(timeout=2)
