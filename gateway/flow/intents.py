@@ -1,8 +1,13 @@
 """Conversational intents the bot recognises before searching the knowledge base:
-an explicit request for a person, a greeting, thanks, "yes it's solved".
+an explicit request for a person, a greeting, thanks, "yes it's solved", "that
+did not help".
 
-Patterns work on :func:`gateway.language.fold` text (lower case, no accents,
-punctuation as spaces), in French and English.
+Patterns work on :func:`normalise` text: :func:`gateway.language.fold` (lower
+case, no accents, punctuation as spaces), letters repeated three times or more
+squeezed ("merciiii"), a word repeated in a row said once ("agent agent AGENT"),
+and common SMS spellings spelled out ("qqn", "bcp", "thx", "pls"), in French and
+English.  A message made only of words for a person ("agent", "un vrai humain
+svp", "operater") asks for one; typos are forgiven on those words only.
 """
 
 from __future__ import annotations
@@ -20,41 +25,130 @@ class Intent(enum.StrEnum):
     GREETING = "greeting"
     THANKS = "thanks"
     SOLVED = "solved"
+    NOT_HELPED = "not_helped"  # "ça m'aide pas", "not helpful": the bot's answer did not help
 
 
-_PERSON_EN = r"(a |an |the |some |real |actual |live )*(person|human|agent|operator|someone|somebody|representative|rep|staff|support team|advisor|adviser)"
-_PERSON_FR = r"(a |au |a un |a une |avec un |avec une |un |une |le |la |l |quelqu un|vrai |vraie |personne )*(humain|humaine|personne|conseiller|conseillere|agent|operateur|operatrice|quelqu un|support|service client)"
+_SMS = {
+    "qqn": "quelqu un", "qq1": "quelqu un", "kelkun": "quelqu un", "quelquun": "quelqu un",
+    "qlq": "quelqu un", "svp": "svp", "stp": "svp", "plz": "please", "pls": "please", "plse": "please",
+    "bcp": "beaucoup", "mrc": "merci", "mci": "merci", "mrci": "merci", "thx": "thanks",
+    "thanx": "thanks", "thks": "thanks", "tks": "thanks", "tnx": "thanks", "ty": "thanks",
+    "tq": "thanks", "u": "you", "bjr": "bonjour", "bsr": "bonsoir", "slt": "salut", "cc": "coucou",
+    "jveux": "je veux", "jvoudrais": "je voudrais", "veut": "veux", "voudrai": "voudrais",
+    "wanna": "want to", "pb": "probleme", "dacc": "d accord", "dac": "d accord", "okk": "ok",
+    "k": "ok", "kk": "ok", "okay": "ok", "oki": "ok", "acc": "accord", "maide": "m aide", "maaide": "m a aide",
+}
+
+
+def normalise(text: str) -> str:
+    """Folded text with squeezed letters, no word repeated in a row, SMS spelled out."""
+    folded = re.sub(r"([a-z])\1{2,}", r"\1", fold(text))
+    words: list[str] = []
+    for word in folded.split():
+        for part in _SMS.get(word, word).split():
+            if not words or words[-1] != part:
+                words.append(part)
+    return " ".join(words)
+
+
+# Words for a person, and the words that may surround them in a message that
+# is nothing but a request for one ("un vrai humain svp", "real person pls").
+_PERSON_WORDS_TEXT = (
+    "agent agents human humans humain humaine humains person people personne representative "
+    "operator operateur operatrice conseiller conseillere someone somebody anyone anybody "
+    "advisor adviser staff sav hotline"
+)
+_PERSON_WORDS = frozenset(_PERSON_WORDS_TEXT.split())
+_PERSON_FILLER_TEXT = (
+    "a an the some real actual live another other please now asap svp s il vous te plait merci thanks "
+    "un une le la l au du de des vrai vraie vraiment une autre quelqu customer client service support "
+    "team equipe maintenant vite urgent svp oui yes i want need je veux voudrais besoin d moi me "
+    "talk speak parler with to avec"
+)
+_PERSON_FILLER = frozenset(_PERSON_FILLER_TEXT.split())
+_NOT_PERSON = frozenset({"argent", "agence", "agenda", "urgent", "humour", "personal", "personnel"})
+
+
+def _near(word: str, target: str) -> bool:
+    """One letter added, dropped, changed or two swapped (words of five letters or more)."""
+    if word == target:
+        return True
+    if len(target) < 5 or abs(len(word) - len(target)) > 1:
+        return False
+    if len(word) == len(target):
+        diff = [i for i, (x, y) in enumerate(zip(word, target, strict=True)) if x != y]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and word[diff[0]] == target[diff[1]]
+            and word[diff[1]] == target[diff[0]]
+        )
+    short, long_ = sorted((word, target), key=len)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def _person_word(word: str) -> bool:
+    return word not in _NOT_PERSON and any(_near(word, p) for p in _PERSON_WORDS)
+
+
+def _only_asks_for_a_person(words: list[str]) -> bool:
+    """Every word is a word for a person or filler around one, and one is a person."""
+    if not words or len(words) > 8:
+        return False
+    person = [w for w in words if w not in _PERSON_FILLER and _person_word(w)]
+    rest = [w for w in words if w not in _PERSON_FILLER and not _person_word(w)]
+    phrase = " ".join(words)
+    return not rest and (bool(person) or "quelqu un" in phrase or "service client" in phrase
+                         or "customer service" in phrase)
+
+
+_PERSON_EN = (
+    r"(a |an |the |some |real |actual |live |your |one of your |customer )*(person|human|agent|operator|"
+    r"someone|somebody|anyone|representative|rep|staff|support team|support|advisor|adviser|"
+    r"customer service|customer support|manager)"
+)
+_PERSON_FR = (
+    r"(a |au |a un |a une |avec un |avec une |un |une |le |la |l |du |de |quelqu un |vrai |vraie |"
+    r"personne |votre |vos )*(humain|humaine|personne|conseiller|conseillere|agent|operateur|operatrice|"
+    r"quelqu un|support|service client|sav|responsable|equipe)"
+)
 
 _HUMAN = [
-    re.compile(rf"\b(talk|speak|chat|connect me|put me through|transfer me)( with| to)? {_PERSON_EN}\b"),
-    re.compile(rf"\b(i want|i need|i d like|let me talk to|can i have|give me|get me) {_PERSON_EN}\b"),
+    re.compile(rf"\b(talk|speak|chat|connect me|put me through|transfer me|pass me)( with| to)? {_PERSON_EN}\b"),
+    re.compile(rf"\b(i want|i need|i d like|i would like|let me talk to|can i have|give me|get me) {_PERSON_EN}\b"),
     re.compile(
-        r"^(human|agent|operator|person|representative|real person|live agent|human please|agent please)( please)?$"
+        rf"\b(parler|discuter|echanger|etre mis en relation|mettre en relation|joindre|contacter|avoir)"
+        rf"( avec| a)? {_PERSON_FR}\b"
     ),
-    re.compile(
-        rf"\b(parler|discuter|echanger|etre mis en relation|mettre en relation|joindre|contacter)( avec| a)? {_PERSON_FR}\b"
-    ),
-    re.compile(rf"\b(je veux|je voudrais|j aimerais|je souhaite|passez moi|donnez moi) {_PERSON_FR}\b"),
-    re.compile(
-        r"^(humain|un humain|conseiller|un conseiller|agent|operateur|une personne)( s il vous plait| svp| stp)?$"
-    ),
+    re.compile(rf"\b(je veux|je voudrais|j aimerais|je souhaite|passez moi|donnez moi|me passer) {_PERSON_FR}\b"),
     re.compile(rf"\ben relation avec {_PERSON_FR}\b"),
     re.compile(r"\b(no|non) (talk|speak|parler)\b"),
 ]
 
 _GREETING = re.compile(
     r"^((hi|hello|hey|hiya|yo|good (morning|afternoon|evening)|greetings|bonjour|bonsoir|salut|"
-    r"coucou|allo|hola)( there| everyone| all| a tous| tout le monde)?\s*)+$"
+    r"coucou|allo|hola|re)( there| everyone| all| a tous| tout le monde| madame| monsieur)?\s*)+"
+    r"(is (anyone|anybody|someone) there|anyone there|il y a quelqu un|y a quelqu un|vous etes la)?$"
+    r"|^(is (anyone|anybody|someone) there|anyone there|il y a quelqu un|y a quelqu un)$"
 )
 _THANKS = re.compile(
-    r"^((ok|okay|great|super|parfait|top|cool|perfect|d accord|ah)?\s*"
-    r"(thanks|thank you|thx|ty|cheers|merci|merci beaucoup|mille mercis|thanks a lot|many thanks)"
-    r"( a lot| so much| very much| beaucoup| bien| pour tout| for your help| pour votre aide)?"
+    r"^((ok|great|super|parfait|top|cool|perfect|d accord|ah|ah ok|nice|genial|yes|oui)?\s*"
+    r"(thanks|thank you|thank|merci|mille mercis|many thanks|much appreciated|c est gentil|"
+    r"ok|d accord|ah ok|bye|goodbye|au revoir|bonne journee|bonne soiree|have a nice day|noted|note|"
+    r"entendu|compris|got it|cool|parfait|super|top)"
+    r"( a lot| so much| very much| beaucoup| bien| infiniment| encore| pour tout| for your help|"
+    r" pour votre aide| you)?"
     r"\s*(bye|au revoir|bonne journee|have a nice day)?\s*)+$"
 )
 _SOLVED = re.compile(
     r"^((yes|yep|yeah|oui|ok|parfait|great)\s*)*(solved|resolved|it works|that worked|that helped|"
     r"c est resolu|resolu|ca marche|ca fonctionne|ca m a aide|probleme resolu)(\s*(thanks|merci))?$"
+)
+
+# Informal "did not help" (no "ne", SMS): what :func:`gateway.flow.signals.not_helped` misses.
+_NOT_HELPED = re.compile(
+    r"\b((ca |cela |c )?(m a|m |ne m a|ne m |t as|vous m avez) ?(pas |pas du tout |jamais )?(aide|aidee)"
+    r"( pas| en rien| du tout)|(ca|cela) (m )?aide pas|(ca|c est|c|^) ?pas (utile|clair|ca)|pas aide|"
+    r"not (helpful|useful|clear)|didn t help|doesn t help|dont help|didnt help|doesnt help|no help( at all)?|"
+    r"not (what i (asked|need|want))|that s not it|wrong answer|mauvaise reponse)\b"
 )
 
 
@@ -64,15 +158,17 @@ def classify(text: str, quick_reply: str | None = None) -> Intent:
         return Intent.HUMAN
     if quick_reply == "solved":
         return Intent.SOLVED
-    folded = fold(text)
-    if not folded:
+    norm = normalise(text)
+    if not norm:
         return Intent.EMPTY
-    if any(p.search(folded) for p in _HUMAN):
+    if _only_asks_for_a_person(norm.split()) or any(p.search(norm) for p in _HUMAN):
         return Intent.HUMAN
-    if _SOLVED.match(folded):
+    if _NOT_HELPED.search(norm):
+        return Intent.NOT_HELPED
+    if _SOLVED.match(norm):
         return Intent.SOLVED
-    if _GREETING.match(folded):
+    if _GREETING.match(norm):
         return Intent.GREETING
-    if _THANKS.match(folded):
+    if _THANKS.match(norm):
         return Intent.THANKS
     return Intent.NONE

@@ -75,3 +75,90 @@ def test_quick_reply_ids_win_over_text() -> None:
 )
 def test_language_detection(text: str, hint: str | None, lang: str) -> None:
     assert detect(text, hint) == lang
+
+
+# Held-out phrasings: written apart from the patterns, with the typos, SMS
+# spelling and single words customers type.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Agent",
+        "AGENT!!",
+        "agent agent agent",
+        "agnet",
+        "humain",
+        "Humain ?",
+        "un humain stp",
+        "une vraie personne svp",
+        "conseillère",
+        "conseilller svp",
+        "opérateur",
+        "operater",
+        "Operator.",
+        "representative please",
+        "real human plz",
+        "someone pls",
+        "quelqu'un ?",
+        "qqn svp",
+        "je veux parler a qqn",
+        "jveux un conseiller",
+        "pouvez vous me passer le SAV",
+        "puis-je avoir un conseiller au téléphone",
+        "I'd like to talk to customer service",
+        "connect me with your support team",
+        "can u get me a human",
+        "HUMAN NOW",
+    ],
+)
+def test_held_out_requests_for_a_person(text: str) -> None:
+    assert classify(text) is Intent.HUMAN, text
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("merciii", Intent.THANKS),
+        ("Merci bcp !!", Intent.THANKS),
+        ("mrc", Intent.THANKS),
+        ("thanx a lot", Intent.THANKS),
+        ("ty", Intent.THANKS),
+        ("ok super merci", Intent.THANKS),
+        ("thank u so much", Intent.THANKS),
+        ("ok", Intent.THANKS),
+        ("d'acc merci, bonne journée", Intent.THANKS),
+        ("bjr", Intent.GREETING),
+        ("slt", Intent.GREETING),
+        ("heyyy", Intent.GREETING),
+        ("Bonsoir madame", Intent.GREETING),
+        ("hello hello", Intent.GREETING),
+        ("bonjour, il y a quelqu'un ?", Intent.GREETING),
+        ("anyone there?", Intent.GREETING),
+        ("ça m'aide pas", Intent.NOT_HELPED),
+        ("ca maide pas du tout", Intent.NOT_HELPED),
+        ("vous m'avez pas aidé", Intent.NOT_HELPED),
+        ("pas utile", Intent.NOT_HELPED),
+        ("not helpful", Intent.NOT_HELPED),
+        ("this doesnt help", Intent.NOT_HELPED),
+    ],
+)
+def test_held_out_courtesy_and_not_helped(text: str, intent: Intent) -> None:
+    assert classify(text) is intent, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do I add an agent to my team",
+        "Is there an agent fee on rentals?",
+        "combien d'argent sur ma carte cadeau",
+        "personne ne répond au téléphone depuis hier",
+        "quelqu'un peut m'expliquer la taxe foncière ?",
+        "human resources contact for payroll",
+        "I need help with my order",
+        "merci de m'envoyer la facture",
+        "ok so how do I return the shoes",
+        "the operator of the pickup point refused my parcel",
+    ],
+)
+def test_held_out_questions_stay_questions(text: str) -> None:
+    assert classify(text) is Intent.NONE, text
