@@ -11,10 +11,14 @@ Reasons recorded with a decision:
 
 - handoff: ``explicit_request``, ``frustration``, ``not_helped``,
   ``repeated_failure``, ``clarification_declined``, ``vague_again``, ``no_match``,
-  ``low_confidence``;
+  ``low_confidence``, ``degenerate`` (one word that is not the top article's topic);
 - answer: ``confident``, ``clarified`` (the customer picked an offered article);
 - clarify: ``vague`` (two close articles, neither sure enough);
-- smalltalk: the intent (``greeting``, ``thanks``, ``solved``, ``empty``).
+- smalltalk: the intent (``greeting``, ``thanks``, ``solved``, ``empty``), or
+  ``degenerate`` (no words, one character, "test": asked what they need).
+
+Degenerate messages (:mod:`gateway.flow.degenerate`) are never answered on
+lexical evidence alone, whatever the confidence.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.config import BotSettings
+from gateway.flow.degenerate import degenerate, names_topic
 from gateway.flow.intents import Intent, classify
 from gateway.flow.signals import (
     ConversationContext,
@@ -90,12 +95,18 @@ async def decide(
     marker = frustration(text)
     if marker:
         return Decision(Action.HANDOFF, "frustration", lang, question=previous, signal=marker)
-    if not_helped(text, after_answer=ctx.last_answer_article is not None):
+    if intent is Intent.NOT_HELPED or not_helped(text, after_answer=ctx.last_answer_article is not None):
         return Decision(Action.HANDOFF, "not_helped", lang, question=previous or text)
+    thin = degenerate(text)
+    if thin and thin != "one_word":
+        return Decision(Action.SMALLTALK, "degenerate", lang, intent=Intent.EMPTY, signal=thin)
     result = await retriever.search(text, k=config.top_k)
     top = result.top
     if top is None:
         return Decision(Action.HANDOFF, "no_match", lang, 0.0, None, result, question=text)
+    if thin and not names_topic(text, top.title):
+        return Decision(Action.HANDOFF, "degenerate", lang, result.confidence, top, result,
+                        question=text, signal=thin)
     repeat = _repeat_signal(text, top, ctx)
     if repeat:
         return Decision(Action.HANDOFF, "repeated_failure", lang, result.confidence, top, result,

@@ -120,3 +120,47 @@ async def test_none_of_these_or_a_second_vague_message_hands_off() -> None:
     assert (vague.action, vague.reason) == (Action.HANDOFF, "vague_again")
     clear = await decide("reset my password", RETRIEVER, CONFIG, context=ctx)
     assert clear.action is Action.ANSWER  # a clear new question is simply answered
+
+
+@dataclass
+class SureRetriever:
+    """Whatever the message, one article at a high confidence: lexical evidence
+    that a guard must overrule."""
+
+    article: str = "pricing-tests"
+    title: str = "Test plans and agent pricing"
+    calls: list[str] = field(default_factory=list)
+
+    async def search(self, text: str, k: int = 5) -> SearchResult:
+        self.calls.append(text)
+        return SearchResult((Hit(self.article, self.title, "Answer.", 0.9),), 0.95, "v1")
+
+
+async def test_degenerate_messages_are_never_answered_with_an_article() -> None:
+    # the title shares "test" and "agent": only the guard keeps these from the answer
+    for text in ("test", "Test 123", "???", "😀👍", "a", "x", "...", "essai"):
+        retriever = SureRetriever()
+        decision = await decide(text, retriever, CONFIG)
+        assert decision.action is Action.SMALLTALK and decision.reason in ("degenerate", "empty"), text
+        assert decision.hit is None and retriever.calls == []
+    assert (await decide("agent agent AGENT", SureRetriever(), CONFIG)).reason == "explicit_request"
+
+
+async def test_one_word_answers_only_when_it_names_the_top_article() -> None:
+    for text in ("payroll", "Bitcoin", "bitcoin bitcoin BITCOIN", "payroll svp"):
+        decision = await decide(text, SureRetriever(), CONFIG)
+        assert (decision.action, decision.reason) == (Action.HANDOFF, "degenerate"), text
+    # the word is the article's topic: the retriever's confidence decides as usual
+    sure = SureRetriever("password-reset", "Reset your password")
+    assert (await decide("password", sure, CONFIG)).action is Action.ANSWER
+    assert (await decide("passwords passwords", sure, CONFIG)).action is Action.ANSWER
+    # a real question is not a degenerate message
+    assert (await decide("how do I pay for the test plan", SureRetriever(), CONFIG)).action is Action.ANSWER
+
+
+async def test_informal_did_not_help_hands_off_without_an_answer() -> None:
+    ctx = ConversationContext(("reset my password",), "password-reset")
+    for text in ("ça m'aide pas", "c pas ça", "not helpful"):
+        decision = await decide(text, SureRetriever(), CONFIG, context=ctx)
+        assert (decision.action, decision.reason) == (Action.HANDOFF, "not_helped"), text
+        assert decision.question == "reset my password"
