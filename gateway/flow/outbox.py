@@ -59,7 +59,8 @@ class Outbox:
         try:
             delivery = await channel.send(outbound)
         except TransientDeliveryError as exc:
-            await self._update(message_id, DeliveryStatus.QUEUED, f"retrying: {exc}")
+            if job.attempts < job.max_attempts:  # else the dead handler marks it failed
+                await self._update(message_id, DeliveryStatus.QUEUED, f"retrying: {exc}")
             raise
         metrics.DELIVERIES.labels(outbound.channel, delivery.status.value).inc()
         if delivery.status is DeliveryStatus.FAILED:

@@ -85,3 +85,28 @@ async def test_handoff_to_resolution_through_the_console(
     assert (await resolved.json())["ticket"]["status"] == "resolved"
     assert (await (await olga.get("/api/tickets")).json())["tickets"] == []
     await ws.close()
+
+
+async def test_a_reply_that_could_not_be_delivered_is_shown_failed_with_its_reason(
+    core: Core, operator: UserView, aiohttp_client: Any
+) -> None:
+    core.settings.jobs.max_attempts = 1
+    core.channel.fail_next = 1
+    app = console_app(core)
+    olga = await aiohttp_client(app)
+    await login(olga, "olga")
+    ws = await olga.ws_connect("/console/ws", headers={"Origin": str(olga.make_url("/")).rstrip("/")})
+    assert (await ws.receive_json(timeout=2))["type"] == "hello"
+    accepted = await core.channel.receive("How do I reset my password?", user="bob", message_id="b-1")
+    await core.drain()
+    await core.drain()
+    updates = []
+    while "failed" not in updates:
+        frame = await ws.receive_json(timeout=5)
+        if frame["type"] == "message.updated":
+            updates.append(frame["data"]["message"]["delivery"])
+    assert updates == ["sending", "failed"]  # live, for an open console
+    messages = await (await olga.get(f"/api/conversations/{accepted.conversation_id}")).json()
+    [reply] = [m for m in messages["messages"] if m["direction"] == "out" and m["kind"] == "message"]
+    assert reply["delivery"] == "failed"
+    assert "fake transient failure" in reply["meta"]["delivery_detail"]
