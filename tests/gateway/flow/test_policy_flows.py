@@ -8,7 +8,7 @@ import pytest
 from gateway.flow.router import Router
 from gateway.models import ConversationState
 from tests.gateway.conftest import Core
-from tests.gateway.flow.test_policy import RETRIEVER
+from tests.gateway.flow.test_policy import RETRIEVER, SureRetriever
 
 
 @pytest.fixture
@@ -96,3 +96,30 @@ async def test_a_second_vague_message_in_a_row_hands_off(flows: Core) -> None:
     assert ticket.handoff_reason == "vague_again"
     clarifications = [s for s in flows.channel.sent if any(q.id == "pick:1" for q in s.quick_replies)]
     assert len(clarifications) == 1
+
+
+async def test_degenerate_messages_get_a_question_or_a_person_never_an_article(core: Core) -> None:
+    """A retriever sure of one article whatever the message: "test" is asked what it
+    needs, "agent" and a word that is not the article's topic go to a person."""
+    core.runner.handlers["route"] = Router(core.store, SureRetriever(), core.settings).handle
+    r = await core.channel.receive("test", message_id="m1")
+    await core.drain()
+    reply = core.channel.sent[-1]
+    assert reply.meta.get("article_id") is None and "What can I help you with?" in reply.text
+    assert await core.operators.list_tickets() == []
+    meta = await last_meta(core, r.conversation_id)
+    assert (meta["action"], meta["reason"]) == ("smalltalk", "degenerate")
+
+    await core.channel.receive("payroll", message_id="m2")
+    await core.drain()
+    [ticket] = await core.operators.list_tickets()
+    assert ticket.handoff_reason == "degenerate"
+    assert all(m.meta.get("article_id") is None for m in core.channel.sent)
+
+
+async def test_a_single_word_asks_for_a_person(core: Core) -> None:
+    core.runner.handlers["route"] = Router(core.store, SureRetriever(), core.settings).handle
+    await core.channel.receive("agent agent AGENT", message_id="m1")
+    await core.drain()
+    [ticket] = await core.operators.list_tickets()
+    assert ticket.handoff_reason == "explicit_request"
