@@ -127,12 +127,14 @@ _GREETING = re.compile(
     r"^((hi|hello|hey|hiya|yo|good (morning|afternoon|evening)|greetings|bonjour|bonsoir|salut|"
     r"coucou|allo|hola|re)( there| everyone| all| a tous| tout le monde| madame| monsieur)?\s*)+"
     r"(is (anyone|anybody|someone) there|anyone there|il y a quelqu un|y a quelqu un|vous etes la)?$"
-    r"|^(is (anyone|anybody|someone) there|anyone there|il y a quelqu un|y a quelqu un)$"
+    r"|^(is (anyone|anybody|someone) there|anyone there|il y a quelqu un|y a quelqu un|"
+    r"(est ce que |est ce qu )?(quelqu un|vous) (peut|pouvez|pourrait|pourriez) m aider|"
+    r"can (someone|anyone|somebody|anybody|you) help( me)?|i need (some )?help|j ai besoin d aide)$"
 )
 _THANKS = re.compile(
     r"^((ok|great|super|parfait|top|cool|perfect|d accord|ah|ah ok|nice|genial|yes|oui)?\s*"
     r"(thanks|thank you|thank|merci|mille mercis|many thanks|much appreciated|c est gentil|"
-    r"ok|d accord|ah ok|bye|goodbye|au revoir|bonne journee|bonne soiree|have a nice day|noted|note|"
+    r"ok|d accord|ah ok|bye|goodbye|au revoir|bonne journee|bonne soiree|have a nice day|noted|"
     r"entendu|compris|got it|cool|parfait|super|top)"
     r"( a lot| so much| very much| beaucoup| bien| infiniment| encore| pour tout| for your help|"
     r" pour votre aide| you)?"

@@ -133,6 +133,8 @@ def test_held_out_requests_for_a_person(text: str) -> None:
         ("hello hello", Intent.GREETING),
         ("bonjour, il y a quelqu'un ?", Intent.GREETING),
         ("anyone there?", Intent.GREETING),
+        ("est-ce que quelqu'un pourrait m'aider ?", Intent.GREETING),
+        ("can anybody help", Intent.GREETING),
         ("ça m'aide pas", Intent.NOT_HELPED),
         ("ca maide pas du tout", Intent.NOT_HELPED),
         ("vous m'avez pas aidé", Intent.NOT_HELPED),
@@ -158,6 +160,8 @@ def test_held_out_courtesy_and_not_helped(text: str, intent: Intent) -> None:
         "merci de m'envoyer la facture",
         "ok so how do I return the shoes",
         "the operator of the pickup point refused my parcel",
+        "can someone help me with my invoice?",
+        "note de frais",
     ],
 )
 def test_held_out_questions_stay_questions(text: str) -> None:
