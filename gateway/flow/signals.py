@@ -48,7 +48,8 @@ _SWEARING = re.compile(
 _USELESS = re.compile(
     r"\b(useless|pointless|rubbish|garbage|worthless|ridiculous|pathetic|terrible|awful|"
     r"waste of (my )?time|stupid|dumb|idiot\w*|"
-    r"c est nul|cest nul|vraiment nul|trop nul|nul a chier|inutile|sert a rien|servez a rien|"
+    r"c est nul|cest nul|(vraiment|trop|tous|completement|super) nul(le)?s?|nul a chier|"
+    r"inutile|sert a rien|servez a rien|"
     r"n importe quoi|ridicule|lamentable|pathetique|debile|stupide|perte de temps|"
     r"insupportable|inadmissible|scandaleux|honteux)\b"
 )

@@ -24,6 +24,8 @@ from gateway.flow.signals import (
         ("this is useless", "useless"),
         ("You are useless, bot", "useless"),
         ("c'est nul", "useless"),
+        ("Vous êtes vraiment nuls, trois jours sans réponse", "useless"),
+        ("franchement, une équipe complètement nulle", "useless"),
         ("Ce bot ne sert à rien", "useless"),
         ("ça ne marche pas", "doesnt_work"),
         ("it still doesn't work", "doesnt_work"),
