@@ -50,9 +50,6 @@ class _Queue:
     """Stands for aiosqlite's internal queue, which SQLAlchemy uses to set the
     isolation level: the function runs at once."""
 
-    def __init__(self) -> None:
-        pass
-
     def put_nowait(self, item: tuple[asyncio.Future[Any], Callable[[], Any]]) -> None:
         future, function = item
         try:

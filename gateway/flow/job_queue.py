@@ -168,8 +168,3 @@ async def renew(session: AsyncSession, tokens: list[str], until: datetime) -> in
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-async def next_due(session: AsyncSession) -> datetime | None:
-    stmt = select(Job.run_at).where(Job.status == QUEUED).order_by(Job.run_at).limit(1)
-    return (await session.execute(stmt)).scalar_one_or_none()

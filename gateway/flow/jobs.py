@@ -119,11 +119,6 @@ class JobRunner:
         async with self._fast:
             await self._run(job)
 
-    async def drain_inflight(self) -> None:
-        """Wait for the fast-path jobs started so far (tests)."""
-        while self._inflight:
-            await asyncio.gather(*list(self._inflight), return_exceptions=True)
-
     # ------------------------------------------------------------------ workers
     async def run_once(self, worker: str = "once") -> int:
         """Process every job due now (tests and one-shot CLI use)."""

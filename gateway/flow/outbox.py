@@ -40,8 +40,9 @@ class Outbox:
         message_id = job.payload.get("message_id")
         if not isinstance(message_id, int):
             raise PermanentJobError(f"send job without message_id: {job.payload!r}")
-        if isinstance(job.prepared, Outbound):  # fast path: just committed as "sending"
-            outbound, state = job.prepared, DeliveryStatus.SENDING.value
+        prepared = job.prepared if isinstance(job.prepared, Outbound) else None
+        if prepared is not None:  # fast path: just committed as "sending"
+            outbound, state = prepared, DeliveryStatus.SENDING.value
         else:
             async with self.store.read() as tx:
                 msg = await tx.message(message_id)
@@ -66,8 +67,7 @@ class Outbox:
         if delivery.status is DeliveryStatus.FAILED:
             raise PermanentJobError(f"delivery failed: {delivery.detail}")
         async with self.store.tx() as tx:
-            fresh = isinstance(job.prepared, Outbound)
-            if fresh and delivery.status is DeliveryStatus.SENT and not delivery.external_id:
+            if prepared is not None and delivery.status is DeliveryStatus.SENT and not delivery.external_id:
                 await tx.mark_sent(outbound.conversation_id, message_id)  # one UPDATE
             else:
                 msg = await tx.message(message_id)

@@ -21,7 +21,7 @@ from gateway.flow.jobs import DeferJob, PermanentJobError
 from gateway.flow.policy import Decision, PolicyConfig, decide
 from gateway.flow.signals import ConversationContext, context_from_messages, frustration
 from gateway.flow.store import SqlStore
-from gateway.flow.tx import Tx
+from gateway.flow.tx import FreshMessage, Tx
 from gateway.language import detect
 from gateway.models import Action, AuthorKind, ConversationState, MessageKind
 from gateway.protocols import Retriever
@@ -61,7 +61,8 @@ class Router:
         message_id = job.payload.get("message_id")
         if not isinstance(message_id, int):
             raise PermanentJobError(f"route job without message_id: {job.payload!r}")
-        seen = await self._look(job, message_id)
+        fresh = job.prepared if isinstance(job.prepared, FreshMessage) else None
+        seen = self._first_look(fresh, message_id) if fresh else await self._look(job, message_id)
         if seen is None:
             return  # already done (the job ran before a crash marked it done)
         decision: Decision | None = None
@@ -75,10 +76,9 @@ class Router:
                 else Decision(Action.HANDOFF, "bot_disabled", detect(seen.text, seen.hint))
             )
         conversation_id, skip = seen.conversation_id, seen.skip
-        fresh = isinstance(job.prepared, tuple)  # its conversation's first message
         async with self.store.tx(fast=True) as tx:
-            if fresh:
-                tx.recipients[conversation_id] = job.prepared[2]
+            if fresh:  # its conversation's first message: no earlier one to wait for
+                tx.recipients[conversation_id] = fresh.identity
             conv = await tx.lock_conversation(conversation_id)
             msg = await tx.message(message_id)
             if not msg.meta.get("routed"):
@@ -87,14 +87,16 @@ class Router:
                 await self._apply(tx, conv, msg, decision, skip)
             await tx.complete_job(job)
 
+    def _first_look(self, fresh: FreshMessage, message_id: int) -> _Seen:
+        """What the decision needs, from what the accept stored (fast path)."""
+        msg, conv = fresh.message, fresh.conversation
+        skip = self._skip_reason(msg, conv)
+        context = None if skip else context_from_messages([], message_id)
+        hint = msg.meta.get("language_hint") or conv.lang or None
+        return _Seen(conv.id, skip, msg.text, msg.meta.get("quick_reply"), hint, context)
+
     async def _look(self, job: JobView, message_id: int, first: bool = True) -> _Seen | None:
         """What the decision needs, read without a lock; None if already routed."""
-        if first and isinstance(job.prepared, tuple):  # fast path, a new conversation's first message
-            msg, conv, _ident = job.prepared
-            skip = self._skip_reason(msg, conv)
-            context = None if skip else context_from_messages([], message_id)
-            hint = msg.meta.get("language_hint") or conv.lang or None
-            return _Seen(conv.id, skip, msg.text, msg.meta.get("quick_reply"), hint, context)
         async with self.store.read() as tx:
             msg = await tx.message(message_id)
             conv = await tx.conversation(msg.conversation_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +18,7 @@ from gateway.db.engine import SQLITE_BEGIN, is_sqlite
 from gateway.flow import job_queue
 from gateway.flow.group_commit import GroupCommitter
 from gateway.flow.job_queue import JobView, LeaseLost
-from gateway.flow.tx import Tx, message_view
+from gateway.flow.tx import FreshMessage, Tx, message_view
 from gateway.language import detect
 from gateway.models import AcceptResult, AuthorKind, ConversationState, Inbound
 from gateway.protocols import EventBus
@@ -29,7 +29,7 @@ DeadHandler = Callable[[Tx, JobView, str], Awaitable[None]]
 
 
 class Store(Protocol):
-    def tx(self, *, fast: bool = False) -> Any:  # async context manager yielding a Tx
+    def tx(self, *, fast: bool = False, urgent: bool = False) -> Any:  # async context manager: a Tx
         ...
 
     async def accept_inbound(self, inbound: Inbound) -> AcceptResult: ...
@@ -115,7 +115,8 @@ class SqlStore:
             async with self.tx(fast=True, urgent=True) as tx:
                 result = await self._accept(tx, inbound)
         except IntegrityError:
-            # A concurrent delivery of the same external id committed first (PostgreSQL).
+            # A redelivery: its external id is stored already (by an earlier or a
+            # concurrent accept), so this one stored nothing; answer with the first.
             async with self.read() as tx:
                 existing = await tx.find_external(inbound.channel, inbound.external_id)
             if existing is None:
@@ -155,7 +156,7 @@ class SqlStore:
         )
         job = tx.enqueue("route", {"message_id": msg.id, "conversation_id": conv.id})
         if fresh:  # the router needs read nothing: no history, no earlier message
-            tx.prepare(job, (msg, conv, ident))
+            tx.prepare(job, FreshMessage(msg, conv, ident))
         return AcceptResult(msg.id, conv.id, duplicate=False)
 
     async def history(
@@ -229,10 +230,6 @@ class SqlStore:
             return 0
         async with self.tx() as tx:
             return await job_queue.renew(tx.session, tokens, tx.now() + self.lease)
-
-    async def next_job_due(self) -> datetime | None:
-        async with self.read() as tx:
-            return await job_queue.next_due(tx.session)
 
 
 def _inbound_meta(inbound: Inbound) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,16 @@ from gateway.models import (
 )
 from gateway.protocols import Event
 from gateway.views import ConversationView, MessageView, TicketView
+
+
+@dataclass(frozen=True, slots=True)
+class FreshMessage:
+    """A new conversation's first message as its accept stored it: handed to the
+    route job on the fast path, which then reads nothing before deciding."""
+
+    message: Message
+    conversation: Conversation
+    identity: IdentityRow
 
 
 class Tx:
