@@ -76,7 +76,12 @@ class GroupCommitter:
         finally:
             if not turn.body_done.done():
                 turn.body_done.set_result(None)
-        await asyncio.shield(turn.committed)
+        try:
+            await asyncio.shield(turn.committed)
+        except asyncio.CancelledError:
+            # Nobody waits for this commit's outcome any more: do not log it as unretrieved.
+            turn.committed.add_done_callback(lambda f: f.cancelled() or f.exception())
+            raise
 
     def _next(self) -> _Turn | None:
         if self._urgent:
