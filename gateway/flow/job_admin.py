@@ -26,8 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gateway.clock import Clock
 from gateway.db.tables import Job, Message, Ticket
 from gateway.errors import ConflictError, InvalidInputError, NotFoundError
+from gateway.flow.job_queue import DEAD, DONE, QUEUED, RUNNING
+from gateway.models import DeliveryStatus
 
-STATUSES = ("queued", "running", "dead", "done")
+STATUSES = (QUEUED, RUNNING, DEAD, DONE)
 
 
 class RetryRefused(ConflictError):
@@ -188,9 +190,9 @@ class JobAdmin:
             revived = (
                 await session.execute(
                     update(Job)
-                    .where(Job.id == job_id, Job.status == "dead")
+                    .where(Job.id == job_id, Job.status == DEAD)
                     .values(
-                        status="queued", attempts=0, run_at=now, locked_by=None,
+                        status=QUEUED, attempts=0, run_at=now, locked_by=None,
                         locked_until=None, updated_at=now,
                     )
                     .returning(Job.kind, Job.payload)
@@ -222,19 +224,19 @@ class JobAdmin:
         meta = dict(message.meta or {})
         if kind == "route" and meta.get("routed"):
             raise RetryRefused(f"message {message_id} was already handed to an operator; nothing to retry")
-        if kind == "send" and message.delivery == "failed":
+        if kind == "send" and message.delivery == DeliveryStatus.FAILED.value:
             meta.pop("delivery_detail", None)
             await session.execute(
                 update(Message)
                 .where(Message.id == message_id)
-                .values(delivery="queued", meta=meta)
+                .values(delivery=DeliveryStatus.QUEUED.value, meta=meta)
                 .execution_options(synchronize_session=False)
             )
 
     async def retry_dead(self, kind: str | None = None) -> RetryReport:
         """Retry every dead job (of one kind); each in its own transaction, refusals
         reported, not raised."""
-        stmt = select(Job.id).where(Job.status == "dead").order_by(Job.id)
+        stmt = select(Job.id).where(Job.status == DEAD).order_by(Job.id)
         if kind is not None:
             stmt = stmt.where(Job.kind == kind)
         async with self.sessions() as session:
@@ -258,7 +260,7 @@ class JobAdmin:
         async with self.sessions() as session, session.begin():
             result = await session.execute(
                 delete(Job)
-                .where(Job.status == "done", Job.updated_at < cutoff)
+                .where(Job.status == DONE, Job.updated_at < cutoff)
                 .execution_options(synchronize_session=False)
             )
         return int(getattr(result, "rowcount", 0) or 0)
