@@ -2,11 +2,15 @@
 # Installs the Debian packages the test suite runs for real, if missing:
 #   chromium     headless browser driven by Playwright (never `playwright install`)
 #   postgresql   the store's tests also run on PostgreSQL
+#   dovecot-imapd  a real IMAP server for the email channel's tests
+#   swaks        a real SMTP client for the SMTP listener's tests
 # Services are not started here: the tests start their own, on loopback, in temp dirs.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+[ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
+command -v swaks >/dev/null || need+=(swaks)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from gateway.db.engine import make_engine
-from gateway.db.tables import Base
+from gateway.db.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,9 @@
+"""Every table module, imported once: the complete metadata that Alembic compares
+against (``migrations/env.py``).  A new table module is added here."""
+
+from __future__ import annotations
+
+from gateway.db import tables, tables_mail, tables_tickets
+from gateway.db.tables import Base
+
+__all__ = ["Base", "tables", "tables_mail", "tables_tickets"]
