@@ -91,6 +91,18 @@ class ConsoleSettings:
 
 
 @dataclass
+class EmailSettings:
+    """The email channel: SMTP listener, IMAP mailboxes, outgoing relay, loop guards."""
+
+    enabled: bool = False
+
+
+@dataclass
+class TicketSettings:
+    """The ticket desk: lifecycle, priorities, queues, SLA calendars and policies."""
+
+
+@dataclass
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -100,6 +112,8 @@ class Settings:
     webchat: WebchatSettings = field(default_factory=WebchatSettings)
     jobs: JobSettings = field(default_factory=JobSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    tickets: TicketSettings = field(default_factory=TicketSettings)
 
     # ------------------------------------------------------------ derived values
     @property
