@@ -29,9 +29,14 @@ class ConversationState(enum.StrEnum):
 
 
 class TicketStatus(enum.StrEnum):
+    """A ticket's lifecycle (transitions: :mod:`gateway.tickets.lifecycle`)."""
+
     NEW = "new"  # in the queue, nobody has taken it
     OPEN = "open"  # an operator took it over
-    RESOLVED = "resolved"
+    PENDING_CUSTOMER = "pending_customer"  # waiting on the customer: SLA clock paused
+    PENDING_THIRD_PARTY = "pending_third_party"  # waiting on a supplier, another team...
+    RESOLVED = "resolved"  # a customer reply reopens it
+    CLOSED = "closed"  # final: a new message starts a new ticket
 
 
 class AuthorKind(enum.StrEnum):

@@ -123,24 +123,45 @@ class Message(Base):
 
 
 class Ticket(Base):
+    """A case handed to people.  Lifecycle, priority, queue and SLA columns belong to
+    the ticket desk (:mod:`gateway.tickets`); its history is in ``ticket_events`` and
+    ``ticket_pauses`` (:mod:`gateway.db.tables_tickets`), from which the SLA
+    deadlines here are recomputed (they are a cache for listing and sorting)."""
+
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_status_queue", "status", "queue"),)
+    __table_args__ = (
+        Index("ix_tickets_status_queue", "status", "queue"),
+        Index("ix_tickets_sla_due", "sla_due"),
+        Index("ix_tickets_assignee", "assignee_id", "status"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str | None] = mapped_column(String(32), unique=True)
     conversation_id: Mapped[int] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[str] = mapped_column(String(16), default="new")
+    # new | open | pending_customer | pending_third_party | resolved | closed
+    status: Mapped[str] = mapped_column(String(24), default="new")
     queue: Mapped[str] = mapped_column(String(32), default="L1")
-    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    priority: Mapped[str] = mapped_column(String(16), default="P3")  # P1 (highest) .. P4
+    urgency: Mapped[str] = mapped_column(String(16), default="medium")  # low | medium | high
+    impact: Mapped[str] = mapped_column(String(16), default="medium")  # low | medium | high
+    category: Mapped[str] = mapped_column(String(64), default="")  # e.g. "complaint"
     subject: Mapped[str] = mapped_column(String(300), default="")
     handoff_reason: Mapped[str] = mapped_column(String(64), default="")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     first_response_due: Mapped[datetime | None]
-    first_response_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]  # the first HUMAN reply; never overwritten
     resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]  # moved to second level
+    # The SLA policy chosen for the ticket; NULL until the desk initialised the ticket.
+    sla_policy: Mapped[str | None] = mapped_column(String(64))
+    next_response_due: Mapped[datetime | None]
+    resolution_due: Mapped[datetime | None]
+    sla_due: Mapped[datetime | None]  # the earliest running deadline (for sorting)
+    sla_paused: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Job(Base):
