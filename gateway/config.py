@@ -95,6 +95,32 @@ class EmailSettings:
     """The email channel: SMTP listener, IMAP mailboxes, outgoing relay, loop guards."""
 
     enabled: bool = False
+    # --- transport, threading, loop guards (gateway/mail, channels/email smtp_*) ---
+    addresses: list[str] = field(default_factory=lambda: ["support@example.com"])  # ours; +tag variants too
+    from_name: str = "Support"  # the display name on outgoing mail (from the first address)
+    smtp_listen: bool = True  # run the SMTP listener (MX or forwarding target)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    smtp_hostname: str = ""  # the name in the SMTP greeting; default: this machine's
+    max_message_bytes: int = 26214400  # larger messages are refused with 552
+    rate_limit_messages: int = 60  # per SMTP client address and window; then 451
+    rate_limit_window_seconds: int = 60
+    tls_cert: str = ""  # PEM certificate and key: STARTTLS offered when both are set
+    tls_key: str = ""
+    relay_host: str = "127.0.0.1"  # outgoing mail goes through this relay
+    relay_port: int = 25
+    relay_username: str = ""
+    relay_password: str = ""
+    relay_security: str = "none"  # none | starttls | tls
+    relay_timeout: float = 30.0
+    message_id_domain: str = ""  # default: the domain of the first address
+    quote_history: bool = True  # quote the customer's last mail below each reply
+    answer_threshold: float = 0.85  # the bot answers email only above this (stricter than chat)
+    auto_replies_per_sender_per_day: int = 1  # automatic mails to one address in 24 h
+    automated_per_conversation_per_hour: int = 5
+    reopen_days: int = 14  # a reply to a resolved conversation reopens it within this; else a new one
+    parse_timeout: float = 20.0  # seconds; a message taking longer is quarantined
+    # --- end of transport block ---
 
 
 @dataclass

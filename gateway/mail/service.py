@@ -1,0 +1,40 @@
+"""The mail room's handle: what its modules share (store, settings, clock, the
+parser the email channel plugs in).  Built by :func:`gateway.mail.wiring.setup_mail`."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+
+from gateway.clock import Clock
+from gateway.config import EmailSettings, Settings
+from gateway.flow.store import SqlStore
+from gateway.mail.addresses import OwnAddresses
+from gateway.mail.contracts import MailParser
+
+
+@dataclass
+class MailService:
+    store: SqlStore
+    settings: Settings
+    clock: Clock
+    secret: bytes
+    parser: MailParser | None = None  # plugged in by the email channel (bind_mail)
+    own: OwnAddresses = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.own = OwnAddresses(self.settings.email.addresses)
+
+    @property
+    def cfg(self) -> EmailSettings:
+        return self.settings.email
+
+    @property
+    def id_domain(self) -> str:
+        return self.cfg.message_id_domain or self.own.primary.rpartition("@")[2] or "localhost"
+
+    def sign(self, purpose: str, value: str, length: int = 20) -> str:
+        """A deterministic, unguessable tag for ``value`` (the server's secret)."""
+        mac = hmac.new(self.secret, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+        return mac[:length]
