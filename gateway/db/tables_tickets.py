@@ -43,19 +43,22 @@ class TicketPause(Base):
 
 
 class SlaAlert(Base):
-    """A warning or breach of one SLA target at one deadline: recorded once (the
-    unique key makes a second sweeper's insert fail), notified within business hours."""
+    """A warning or breach of one SLA target in one cycle of its clock (``cycle_at``:
+    when that clock started: the ticket's creation, or the customer message a next
+    response answers): recorded once, even if the deadline is recomputed later (the
+    unique key makes a second sweeper's insert fail); notified within business hours."""
 
     __tablename__ = "sla_alerts"
     __table_args__ = (
-        UniqueConstraint("ticket_id", "target", "kind", "due_at", name="uq_sla_alerts_key"),
+        UniqueConstraint("ticket_id", "target", "kind", "cycle_at", name="uq_sla_alerts_key"),
         Index("ix_sla_alerts_pending", "notified_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     target: Mapped[str] = mapped_column(String(32))  # first_response | next_response | resolution
     kind: Mapped[str] = mapped_column(String(16))  # warning | breach
-    due_at: Mapped[datetime]
+    cycle_at: Mapped[datetime]
+    due_at: Mapped[datetime]  # the deadline when the alert was raised
     created_at: Mapped[datetime]
     notified_at: Mapped[datetime | None]  # NULL: waits for business hours
 

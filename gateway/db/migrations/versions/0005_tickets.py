@@ -87,13 +87,14 @@ def upgrade() -> None:
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('target', sa.String(length=32), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('cycle_at', _dt(), nullable=False),
     sa.Column('due_at', _dt(), nullable=False),
     sa.Column('created_at', _dt(), nullable=False),
     sa.Column('notified_at', _dt(), nullable=True),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_sla_alerts_ticket_id_tickets'),
                             ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_alerts')),
-    sa.UniqueConstraint('ticket_id', 'target', 'kind', 'due_at', name='uq_sla_alerts_key')
+    sa.UniqueConstraint('ticket_id', 'target', 'kind', 'cycle_at', name='uq_sla_alerts_key')
     )
     op.create_index('ix_sla_alerts_pending', 'sla_alerts', ['notified_at'], unique=False)
 
