@@ -121,11 +121,40 @@ class EmailSettings:
     reopen_days: int = 14  # a reply to a resolved conversation reopens it within this; else a new one
     parse_timeout: float = 20.0  # seconds; a message taking longer is quarantined
     # --- end of transport block ---
+    # --- IMAP mailboxes (channels/email/imap_in.py) ---
+    # One URL per folder: imaps://user:password@host[:port]/FOLDER (user and password
+    # percent-encoded; imap:// only on loopback); ?import_existing=…&after_import=… override
+    # the two settings below for that folder.
+    imap_mailboxes: list[str] = field(default_factory=list)
+    imap_import_existing: bool = False  # a new folder imports the mail already in it (else only newer mail)
+    imap_after_import: str = "seen"  # seen | keyword | none | move:<folder>, done once the mail is committed
+    imap_poll_interval: float = 60.0  # seconds between checks when the server has no IDLE
+    imap_idle_refresh: float = 1500.0  # seconds; IDLE is re-issued this often (servers drop it at 30 min)
+    imap_timeout: float = 30.0  # seconds for a connection or a command
+    imap_backoff_base: float = 1.0  # seconds before the first reconnection; doubles, with jitter
+    imap_backoff_max: float = 300.0
+    # --- end of IMAP block ---
 
 
 @dataclass
 class TicketSettings:
     """The ticket desk: lifecycle, priorities, queues, SLA calendars and policies."""
+
+    # --- ticket desk (gateway/tickets/) ---
+    # TOML file with the structured parts: business calendars, the urgency x impact
+    # matrix and the SLA policies (docs/TICKETS.md).  Empty: built-in defaults.
+    policy_file: str = ""
+    warn_share: float = 0.8  # an SLA warning when this share of a target has run
+    sweep_interval: float = 30.0  # seconds between SLA / appointment sweeps; 0: none in this process
+    frustration_raise: int = 1  # priority levels raised when the customer sounds frustrated
+    second_level_queue: str = "L2"  # where escalations go
+    default_capacity: int = 5  # open tickets an operator is given by round-robin at most
+    auto_assign: bool = False  # the sweeper gives new tickets to present queue members, round-robin
+    reopen_days: float = 7.0  # a customer reply within this reopens a resolved ticket
+    close_after_days: float = 7.0  # resolved tickets are closed after this; 0: never
+    appointment_grace_minutes: int = 30  # an appointment not done this long after it was due is missed
+    tell_customer_appointments: bool = True  # the customer is told the time of a callback
+    # --- end of ticket desk block ---
 
 
 @dataclass
