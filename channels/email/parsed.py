@@ -156,7 +156,7 @@ class ParsedMail:
 
     @property
     def omitted_summary(self) -> str:
-        """"2 attachments omitted (...)" or "" when nothing was left out."""
+        """ "2 attachments omitted (...)" or "" when nothing was left out."""
         n = len(self.omitted)
         if not n:
             return ""
