@@ -31,11 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply the migrations")
 
-    user = sub.add_parser("user", help="console accounts")
-    user_sub = user.add_subparsers(dest="user_command", required=True)
-    from gateway.auth import add_user_arguments
+    # --- accounts, API tokens, customers (GDPR): gateway.auth, gateway.customers ---
+    from gateway.auth.cli import add_token_commands, add_user_commands
+    from gateway.customers.cli import add_customer_commands
 
-    add_user_arguments(user_sub.add_parser("add", help="create an operator or admin account"))
+    user = sub.add_parser("user", help="console accounts: list, add, deactivate, reset-password, role")
+    add_user_commands(user.add_subparsers(dest="user_command", required=True))
+    token = sub.add_parser("token", help="scoped API tokens: create, list, revoke")
+    add_token_commands(token.add_subparsers(dest="token_command", required=True))
+    customer = sub.add_parser("customer", help="customers: find, show, GDPR export and erase, merge")
+    add_customer_commands(customer.add_subparsers(dest="customer_command", required=True))
+    # --- end accounts ---
 
     kb = sub.add_parser("kb", help="knowledge base: index, search, evaluate")
     from gateway.kb.commands import add_kb_commands
@@ -44,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.flow.jobs_cli import add_jobs_commands
 
     add_jobs_commands(sub.add_parser("jobs", help="durable jobs: list, show, retry dead ones, purge"))
+    # --- email: guichet mail ... (channels/email/cli.py) ---
+    from channels.email.cli import add_mail_commands
+
+    add_mail_commands(sub.add_parser("mail", help="email: parse a message as the pipeline would"))
+    # --- end of email block ---
     return p
 
 
@@ -73,8 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gateway.flow.jobs_cli import run_jobs_command
 
         return run_jobs_command(args, settings)
-    if args.command == "user":
-        return _user(args, settings)
+    if args.command == "mail":  # email block
+        from channels.email.cli import run_mail_command
+
+        return run_mail_command(args, settings)
+    if args.command in ("user", "token", "customer"):
+        return _accounts(args, settings)
     if args.command == "kb":
         from gateway.kb.commands import run_kb_command
 
@@ -82,12 +97,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
-def _user(args: argparse.Namespace, settings: Settings) -> int:
-    from gateway.auth import add_user_command
+def _accounts(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.auth.cli import run_token_command, run_user_command
+    from gateway.customers.cli import run_customer_command
     from gateway.db.migrate import upgrade
 
     upgrade(settings.database_url)
-    return add_user_command(args, settings)
+    run = {"user": run_user_command, "token": run_token_command, "customer": run_customer_command}
+    return run[args.command](args, settings)
 
 
 if __name__ == "__main__":  # pragma: no cover
