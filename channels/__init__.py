@@ -8,6 +8,7 @@ path, so it never imports a channel (or its SDK) itself.
 REGISTRY: dict[str, str] = {
     "webchat": "channels.webchat:create_channel",
     "fake": "channels.fake:create_channel",
+    "email": "channels.email.channel:create_channel",
 }
 
 __all__ = ["REGISTRY"]

@@ -81,6 +81,8 @@ def create_app(
     app[keys.STORE] = store
     app[keys.OPERATORS] = SqlOperatorService(store)
 
+    if settings.email.enabled and "email" not in channel_names:  # email (issue 8)
+        channel_names = (*channel_names, "email")
     ctx = ChannelContext(settings=settings, clock=clock, bus=bus, secret_key=secret, history=store.history)
     channels: dict[str, Channel] = {}
     for name in channel_names:
@@ -107,6 +109,10 @@ def create_app(
     )
     runner_box.append(runner)
     app[keys.RUNNER] = runner
+    if settings.email.enabled:  # --- email (issue 8): mail room, its jobs, API and quarantine page ---
+        from gateway.mail.wiring import setup_mail
+
+        setup_mail(app, store, runner, channels, the_retriever)
 
     from gateway.web.console import make_jinja_env, setup_console
     from gateway.web.kb_admin_page import setup_admin
@@ -117,6 +123,13 @@ def create_app(
     from gateway.web.jobs_admin import setup_jobs_admin
 
     setup_jobs_admin(app)  # /admin/jobs and /api/admin/jobs: dead jobs, retry
+    # --- accounts, API tokens, customers (GDPR), OpenAPI document ---
+    from gateway.web.accounts_admin import setup_accounts
+    from gateway.web.openapi import setup_openapi
+
+    setup_accounts(app)  # /admin/accounts, /api/admin/users|tokens, /api/audit, /api/customers
+    setup_openapi(app)  # /api/openapi.json, generated from the routes
+    # --- end accounts ---
     setup_health(app)
 
     async def database(app: web.Application) -> AsyncIterator[None]:

@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_mail_commands(sub.add_parser("mail", help="email: parse a message as the pipeline would"))
     # --- end of email block ---
+    # --- email transport: guichet mail quarantine ... (gateway/mail/cli.py) ---
+    from gateway.mail.cli import add_quarantine_commands
+
+    add_quarantine_commands(sub.choices["mail"])
+    # --- end of email transport block ---
     return p
 
 
@@ -84,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gateway.flow.jobs_cli import run_jobs_command
 
         return run_jobs_command(args, settings)
+    from gateway.mail.cli import is_quarantine_command, run_quarantine_command
+
+    if is_quarantine_command(args):  # email transport block
+        return run_quarantine_command(args, settings)
     if args.command == "mail":  # email block
         from channels.email.cli import run_mail_command
 

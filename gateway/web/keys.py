@@ -16,6 +16,7 @@ from gateway.flow.jobs import JobRunner
 from gateway.flow.store import SqlStore
 from gateway.kb.admin import KBAdmin
 from gateway.kb.drafts import KBAdminPort
+from gateway.mail.service import MailService
 from gateway.protocols import Channel, EventBus, Retriever
 from gateway.tickets.service import OperatorService
 
@@ -34,3 +35,5 @@ KB_ADMIN = web.AppKey("kb_admin", KBAdmin)  # the KB admin page's service (setup
 # What approving a draft publishes through: a test's stand-in, or a KBAdmin made on
 # first use when the app has none under KB_ADMIN (gateway.web.drafts_admin.kb_admin_of).
 KB_ADMIN_PORT = web.AppKey("kb_loop_kb_admin", KBAdminPort)
+# --- email (issue 8) ---
+MAIL = web.AppKey("mail", MailService)  # the mail room: present when [email] enabled

@@ -1,0 +1,137 @@
+"""The SMTP listener (aiosmtpd) on the application's own event loop.
+
+Zulip's rule: recipients are checked in RCPT, the message is only stored in DATA,
+no business logic inside the SMTP session.  RCPT accepts our support addresses
+and their ``+tag`` variants only (550 otherwise: never an open relay); DATA over
+``email.max_message_bytes`` gets 552 (aiosmtpd's size limit); a client address
+over ``email.rate_limit_messages`` per window gets 451 at MAIL (the counts are in
+the database, shared by every process); STARTTLS is offered when a certificate
+is configured.  The 250 is sent only after :func:`gateway.mail.ingest.ingest_raw`
+committed the raw message; parsing happens afterwards, so a message that cannot
+be parsed is still accepted, stored and quarantined — never refused after DATA.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import uuid
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from gateway.mail import rate
+from gateway.mail.ingest import ingest_raw
+from gateway.mail.service import MailService
+
+log = logging.getLogger(__name__)
+
+MAX_RECIPIENTS = 50
+
+
+class MailHandler:
+    """aiosmtpd handler: the RCPT check, the rate limit and the store."""
+
+    def __init__(self, mail: MailService) -> None:
+        self.mail = mail
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
+    ) -> str:
+        client = _peer(session)
+        cfg = self.mail.cfg
+        if client and cfg.rate_limit_messages > 0:
+            async with self.mail.store.read() as tx:
+                sent = await rate.count(tx.session, f"smtp:{client}", tx.now(), cfg.rate_limit_window_seconds)
+            if sent >= cfg.rate_limit_messages:
+                return "451 4.7.1 Too many messages from your address; try again later"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if not self.mail.own.accepts(address):
+            return (
+                "550 5.1.1 No such recipient here (this server only receives mail for its support addresses)"
+            )
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return "452 4.5.3 Too many recipients"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        try:
+            result = await ingest_raw(
+                self.mail,
+                raw,
+                source="smtp",
+                source_ref=f"smtp:{uuid.uuid4().hex}",
+                envelope_from=str(envelope.mail_from or ""),
+                envelope_to=[str(r) for r in envelope.rcpt_tos],
+                client=_peer(session),
+            )
+        except Exception:
+            log.exception("storing an SMTP message failed; the client is asked to retry")
+            return "451 4.3.0 Could not store the message; try again later"
+        return f"250 2.0.0 OK: stored as mail {result.inbound_id}"
+
+
+def _peer(session: Session) -> str:
+    peer: Any = session.peer
+    if isinstance(peer, tuple) and peer:
+        return str(peer[0])[:64]
+    return str(peer or "")[:64]
+
+
+def tls_context(cert: str, key: str) -> ssl.SSLContext | None:
+    if not (cert and key):
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+class SmtpListener:
+    """One listening socket on the running loop; stopped with :meth:`stop`."""
+
+    def __init__(self, mail: MailService) -> None:
+        self.mail = mail
+        self.handler = MailHandler(mail)
+        self.server: asyncio.Server | None = None
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None and self.server.sockets
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def start(self) -> None:
+        cfg = self.mail.cfg
+        context = tls_context(cfg.tls_cert, cfg.tls_key)
+
+        def factory() -> SMTP:
+            return SMTP(
+                self.handler,
+                data_size_limit=cfg.max_message_bytes,
+                enable_SMTPUTF8=True,
+                decode_data=False,
+                hostname=cfg.smtp_hostname or None,
+                ident="Guichet ESMTP",
+                tls_context=context,
+                require_starttls=False,
+            )
+
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(factory, host=cfg.smtp_host, port=cfg.smtp_port)
+        log.info("SMTP listener on %s:%s", cfg.smtp_host, self.port)
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+            self.server = None

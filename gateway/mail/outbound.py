@@ -1,0 +1,232 @@
+"""Outbound mail, before and after the relay.
+
+:func:`prepare` runs in one transaction *before* anything is sent: it fixes the
+mail's Message-ID (the outbox idempotency key plus an HMAC of it: the same on
+every retry, unguessable), records it (so replies and bounces find it even if the
+process dies mid-send), its recipients (the customer on To, the participants on
+Cc), applies the suppression list and, for the bot's mail, the loop guard.
+:func:`record` writes each recipient's outcome after the relay answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from gateway.db.tables import Message
+from gateway.db.tables_mail import MailInbound, MailOutbound, MailParticipant, MailRecipient, MailThread
+from gateway.flow.tx import Tx
+from gateway.mail import guard
+from gateway.mail.addresses import is_robot, normalise
+from gateway.mail.processing import new_token
+from gateway.mail.service import MailService
+from gateway.models import AuthorKind, Outbound
+
+SENT, FAILED, QUEUED, SUPPRESSED = "sent", "failed", "queued", "suppressed"
+
+
+@dataclass(frozen=True, slots=True)
+class QuotedMail:
+    author: str
+    date: datetime
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundPlan:
+    rfc_message_id: str  # without <>
+    from_address: str
+    from_name: str
+    reply_to: str  # our address with the conversation's plus token
+    to: str
+    pending: tuple[str, ...]  # recipients still to send to (not sent, not suppressed)
+    subject: str
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    automatic: bool
+    lang: str
+    quoted: QuotedMail | None = None
+    withheld: str | None = None  # why nothing is sent (suppressed, loop guard, a machine)
+    kinds: dict[str, str] = field(default_factory=dict)  # address -> to | cc
+
+
+def message_id_for(mail: MailService, key: str) -> str:
+    return f"{key}.{mail.sign('message-id', key, 16)}@{mail.id_domain}"
+
+
+async def prepare(mail: MailService, outbound: Outbound) -> OutboundPlan:
+    async with mail.store.tx() as tx:
+        return await _prepare(tx, mail, outbound)
+
+
+async def _prepare(tx: Tx, mail: MailService, outbound: Outbound) -> OutboundPlan:
+    session = tx.session
+    conv = await tx.conversation(outbound.conversation_id)
+    thread = await session.get(MailThread, conv.id)
+    if thread is None:
+        thread = MailThread(conversation_id=conv.id, token=new_token(), subject="", created_at=tx.now())
+        session.add(thread)
+    automatic = outbound.author is AuthorKind.BOT
+    customer = normalise(outbound.recipient.address)
+    out = (
+        await session.execute(select(MailOutbound).where(MailOutbound.message_id == outbound.message_id))
+    ).scalar_one_or_none()
+    subject = await _subject(tx, thread.subject, conv.id)
+    if out is None:
+        key = outbound.idempotency_key or f"message-{outbound.message_id}"
+        out = MailOutbound(
+            message_id=outbound.message_id,
+            conversation_id=conv.id,
+            rfc_message_id=message_id_for(mail, key),
+            subject=subject,
+            automatic=automatic,
+            created_at=tx.now(),
+        )
+        session.add(out)
+        await session.flush()
+    recipients = {
+        r.address: r
+        for r in (
+            await session.execute(select(MailRecipient).where(MailRecipient.outbound_id == out.id))
+        ).scalars()
+    }
+    if not recipients:
+        wanted = [(customer, "to")]
+        for p in (
+            await session.execute(
+                select(MailParticipant).where(
+                    MailParticipant.conversation_id == conv.id, MailParticipant.role == "cc"
+                )
+            )
+        ).scalars():
+            if p.address != customer and not mail.own.accepts(p.address) and not is_robot(p.address):
+                wanted.append((p.address, "cc"))
+        for address, kind in wanted[:20]:
+            row = MailRecipient(
+                outbound_id=out.id, address=address, kind=kind, state=QUEUED, updated_at=tx.now()
+            )
+            session.add(row)
+            recipients[address] = row
+        await session.flush()
+    blocked = await guard.suppressed(session, list(recipients))
+    for address, reason in blocked.items():
+        rec = recipients.get(address)
+        if rec is not None and rec.state == QUEUED:
+            rec.state, rec.detail, rec.updated_at = SUPPRESSED, reason, tx.now()
+    withheld = None
+    if customer in blocked:
+        withheld = f"not sent: {customer} is on the suppression list ({blocked[customer]})"
+    elif mail.own.accepts(customer):
+        withheld = f"not sent: {customer} is one of our own addresses"
+    elif automatic and is_robot(customer):
+        withheld = f"not sent: {customer or 'the null sender'} is a machine, not a person"
+    elif automatic:
+        withheld = await guard.allow_automatic(
+            session,
+            mail.cfg,
+            message_id=outbound.message_id,
+            address=customer,
+            conversation_id=conv.id,
+            now=tx.now(),
+        )
+    parent, references = await _thread_ids(tx, conv.id, out.id)
+    return OutboundPlan(
+        rfc_message_id=out.rfc_message_id,
+        from_address=mail.own.primary,
+        from_name=mail.cfg.from_name,
+        reply_to=mail.own.with_token(thread.token),
+        to=customer,
+        pending=tuple(a for a, r in recipients.items() if r.state == QUEUED),
+        subject=out.subject or subject,
+        in_reply_to=parent,
+        references=references,
+        automatic=automatic,
+        lang=conv.lang or "en",
+        quoted=await _quoted(tx, conv.id, outbound.message_id) if mail.cfg.quote_history else None,
+        withheld=withheld,
+        kinds={a: r.kind for a, r in recipients.items()},
+    )
+
+
+async def record(mail: MailService, plan: OutboundPlan, outcomes: dict[str, tuple[str, str]]) -> None:
+    """Each recipient's outcome: ``{address: (sent|failed|queued, detail)}``."""
+    async with mail.store.tx() as tx:
+        out = (
+            await tx.session.execute(
+                select(MailOutbound).where(MailOutbound.rfc_message_id == plan.rfc_message_id)
+            )
+        ).scalar_one()
+        rows = (
+            await tx.session.execute(select(MailRecipient).where(MailRecipient.outbound_id == out.id))
+        ).scalars()
+        for rec in rows:
+            if rec.address in outcomes:
+                rec.state, rec.detail = outcomes[rec.address][0], outcomes[rec.address][1][:2000]
+                rec.updated_at = tx.now()
+        if any(state == SENT for state, _ in outcomes.values()):
+            out.sent_at = tx.now()
+
+
+async def _subject(tx: Tx, base: str, conversation_id: int) -> str:
+    ticket = await tx.active_ticket(conversation_id)
+    subject = f"Re: {base}" if base else "Your request"
+    if ticket is not None and ticket.number:
+        subject = f"{subject} [#{ticket.number}]"
+    return subject[:500]
+
+
+async def _thread_ids(tx: Tx, conversation_id: int, out_id: int) -> tuple[str | None, tuple[str, ...]]:
+    """In-Reply-To (the customer's latest mail) and References (its chain, then ours)."""
+    last_in = (
+        await tx.session.execute(
+            select(MailInbound)
+            .where(
+                MailInbound.conversation_id == conversation_id,
+                MailInbound.status == "processed",
+                MailInbound.message_id.is_not(None),
+            )
+            .order_by(MailInbound.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    ours = list(
+        (
+            await tx.session.execute(
+                select(MailOutbound.rfc_message_id)
+                .where(MailOutbound.conversation_id == conversation_id, MailOutbound.id < out_id)
+                .order_by(MailOutbound.id.desc())
+                .limit(5)
+            )
+        ).scalars()
+    )
+    refs: list[str] = []
+    parent = None
+    if last_in is not None and last_in.message_id:
+        refs = [str(r) for r in (last_in.details or {}).get("references", [])][-10:]
+        refs.append(last_in.message_id)
+        parent = last_in.message_id
+    for mid in reversed(ours):
+        if mid not in refs:
+            refs.append(mid)
+    return parent, tuple(refs[-20:])
+
+
+async def _quoted(tx: Tx, conversation_id: int, message_id: int) -> QuotedMail | None:
+    msg = (
+        await tx.session.execute(
+            select(Message)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.direction == "in",
+                Message.kind == "message",
+                Message.id < message_id,
+            )
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if msg is None:
+        return None
+    return QuotedMail(msg.author_name or "you", msg.created_at, msg.text)

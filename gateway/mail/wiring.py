@@ -1,0 +1,47 @@
+"""Plugging the mail room into the application (called by the composition root
+when ``[email] enabled``): the service, its jobs, the email answer threshold,
+the channel's binding, the inspection API and the quarantine page."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aiohttp import web
+
+from gateway.flow.jobs import JobRunner
+from gateway.flow.store import SqlStore
+from gateway.mail.ingest import INGEST_JOB
+from gateway.mail.processing import IngestJob
+from gateway.mail.routing import ChannelRoute
+from gateway.mail.service import MailService
+from gateway.protocols import Channel, Retriever
+from gateway.web import keys
+
+
+def setup_mail(
+    app: web.Application,
+    store: SqlStore,
+    runner: JobRunner,
+    channels: Mapping[str, Channel],
+    retriever: Retriever,
+) -> MailService:
+    settings = store.settings
+    mail = MailService(store, settings, store.clock, app[keys.SECRET])
+    for channel in channels.values():
+        bind = getattr(channel, "bind_mail", None)
+        if bind is not None:
+            bind(mail)
+    job = IngestJob(mail)
+    runner.handlers[INGEST_JOB] = job.handle
+    runner.dead_handlers[INGEST_JOB] = job.on_dead
+    if "route" in runner.handlers:
+        runner.handlers["route"] = ChannelRoute.build(
+            store, runner.handlers["route"], retriever, settings
+        ).handle
+    app[keys.MAIL] = mail
+    from gateway.web.mail_api import setup_mail_api
+    from gateway.web.quarantine_admin import setup_quarantine_admin
+
+    setup_mail_api(app)
+    setup_quarantine_admin(app)
+    return mail
