@@ -86,17 +86,14 @@ def _original_message_id(msg: Message) -> str | None:
 
 def parse_dsn(msg: Message) -> BounceReport | None:
     """The RFC 3464 report in ``msg``, or None when it carries no delivery-status part."""
-    status_part = next(
-        (
-            p
-            for p in msg.walk()
-            if p.get_content_type() in ("message/delivery-status", "message/global-delivery-status")
-        ),
-        None,
-    )
-    if status_part is None:
+    status_parts = [
+        p
+        for p in msg.walk()
+        if p.get_content_type() in ("message/delivery-status", "message/global-delivery-status")
+    ]
+    if not status_parts:
         return None
-    blocks = _field_blocks(_status_text(status_part))
+    blocks = [block for part in status_parts for block in _field_blocks(_status_text(part))]
     reporting_mta = ""
     recipients: list[BounceRecipient] = []
     for block in blocks:
@@ -160,4 +157,31 @@ def parse_legacy_bounce(msg: Message, body: str, *, subject: str = "") -> Bounce
                 )
         if len(recipients) >= 50:
             break
+    if not recipients:
+        recipients = _recipients_after_marker(lines, body, delayed)
     return BounceReport(kind="legacy", original_message_id=original, recipients=tuple(recipients.values()))
+
+
+_RECIPIENT_MARKER = re.compile(
+    r"(following (address|recipient)|not delivered to|did not reach|could not be delivered to|"
+    r"delivery to the following|n'a pas pu être remis|destinataire)",
+    re.IGNORECASE,
+)
+
+
+def _recipients_after_marker(lines: list[str], body: str, delayed: bool) -> dict[str, BounceRecipient]:
+    """ "Did not reach the following recipient(s):" and its kin, the address on that
+    line or the next few; the status is the first enhanced code in the text, if any."""
+    enhanced = _STATUS.search(body[:5000])
+    status = enhanced.group(0) if enhanced else ("4.0.0" if delayed else "5.0.0")
+    for i, line in enumerate(lines[:500]):
+        if not _RECIPIENT_MARKER.search(line):
+            continue
+        for candidate in lines[i : i + 4]:
+            found = _ADDRESS.findall(candidate)
+            if found:
+                addr = found[0]
+                action = "delayed" if status.startswith("4") else "failed"
+                window = " ".join(lines[i : i + 6]).strip()[:MAX_DIAGNOSTIC]
+                return {addr.lower(): BounceRecipient(addr, status, action, window)}
+    return {}

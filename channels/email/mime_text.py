@@ -152,6 +152,9 @@ _BLOCK = frozenset(
         "ul",
     ]
 )
+_PARAGRAPH = frozenset(
+    {"p", "div", "blockquote", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "pre"}
+)
 _SKIP = frozenset({"script", "style", "head", "title", "template", "noscript", "xml", "svg", "object"})
 _VOID = frozenset(
     [
@@ -187,14 +190,15 @@ class _TextMaker(HTMLParser):
         self.links: list[str | None] = []
         self.link_text: list[str] = []
 
-    def _flush(self) -> None:
+    def _flush(self, paragraph: bool = False) -> None:
         line = "".join(self.current)
         self.current = []
         if not self.pre:
             line = re.sub(r"[ \t\f\v\u00a0]+", " ", line).strip()
-        prefix = "> " * self.quote
-        if line or (self.lines and self.lines[-1] != prefix.rstrip()):
-            self.lines.append((prefix + line).rstrip() if line else prefix.rstrip())
+        if line or self.pre:
+            self.lines.append(("> " * self.quote + line).rstrip())
+        if paragraph and self.lines and self.lines[-1]:
+            self.lines.append("")
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP:
@@ -230,7 +234,7 @@ class _TextMaker(HTMLParser):
         if self.skip:
             return
         if tag in _BLOCK:
-            self._flush()
+            self._flush(paragraph=tag in _PARAGRAPH)
             if tag == "blockquote":
                 self.quote = max(0, self.quote - 1)
             elif tag == "pre":
