@@ -35,11 +35,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 BASELINE_DEPTH = 10  # articles averaged for the query's baseline score
-FEATURES = ("top", "margin", "lift", "agree", "coverage")
+MIN_SPREAD = 0.01  # a reference's high - low is at least this (a degenerate KB)
+FEATURES = ("top", "margin", "lift", "agree", "coverage", "dense_agree")
 
 
 def score_features(scores: Sequence[float]) -> tuple[float, float, float]:
@@ -52,10 +54,15 @@ def score_features(scores: Sequence[float]) -> tuple[float, float, float]:
     return top, top - second, top - float(sum(head)) / len(head)
 
 
-def features_of(scores: Sequence[float], *, agree: bool, coverage: float) -> dict[str, float]:
-    """All calibration features of one query (``scores``: fused, ranked, best first)."""
+def features_of(
+    scores: Sequence[float], *, agree: bool, coverage: float, dense_agree: bool = False
+) -> dict[str, float]:
+    """All calibration features of one query (``scores``: fused, ranked, best first;
+    ``agree``: BM25 alone ranks the same article first; ``dense_agree``: the embedder
+    alone does)."""
     top, margin, lift = score_features(scores)
-    return {"top": top, "margin": margin, "lift": lift, "agree": float(agree), "coverage": coverage}
+    return {"top": top, "margin": margin, "lift": lift, "agree": float(agree), "coverage": coverage,
+            "dense_agree": float(dense_agree)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,19 +70,46 @@ class Calibration:
     bias: float
     weights: Mapping[str, float] = field(default_factory=dict)  # feature name -> weight
     name: str = ""  # what it was fitted for (shown by `kb search`)
+    # A knowledge base's own scale (kb_index.self_calibration): feature -> (low, high),
+    # the mean an off-topic question and the mean the KB's own held-out questions get;
+    # the feature is read as (value - low) / (high - low).  Empty: raw features.
+    reference: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        unknown = set(self.weights) - set(FEATURES)
+        unknown = (set(self.weights) | set(self.reference)) - set(FEATURES)
         if unknown:
             raise ValueError(f"unknown calibration feature(s): {sorted(unknown)}")
 
+    def normalised(self, features: Mapping[str, float]) -> dict[str, float]:
+        """The features on the KB's own scale (unchanged without a reference)."""
+        out = {f: float(features.get(f, 0.0)) for f in FEATURES}
+        for f, (low, high) in self.reference.items():
+            out[f] = (out[f] - low) / max(high - low, MIN_SPREAD)
+        return out
+
     def logit(self, features: Mapping[str, float]) -> float:
-        return self.bias + sum(w * float(features.get(f, 0.0)) for f, w in self.weights.items())
+        values = self.normalised(features) if self.reference else features
+        return self.bias + sum(w * float(values.get(f, 0.0)) for f, w in self.weights.items())
 
     def confidence(self, features: Mapping[str, float]) -> float:
         """Probability that the top article is right, given these features."""
         z = self.logit(features)
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "bias": self.bias, "weights": dict(self.weights),
+                "reference": {f: [low, high] for f, (low, high) in self.reference.items()}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Calibration:
+        """The inverse of :meth:`to_dict` (raises ValueError on a malformed one)."""
+        try:
+            raw = dict(data.get("reference") or {})
+            reference = {str(f): (float(v[0]), float(v[1])) for f, v in raw.items()}
+            weights = {str(f): float(w) for f, w in dict(data["weights"]).items()}
+            return cls(float(data["bias"]), weights, str(data.get("name", "")), reference)
+        except (KeyError, TypeError, IndexError) as exc:
+            raise ValueError(f"malformed calibration: {exc}") from exc
 
 
 # Fitted on examples/cases.jsonl (96 dev cases, 22 of them cross-language), hybrid
@@ -146,24 +180,41 @@ def fit_calibration(
     l2: float = 0.01,
     iterations: int = 100,
     name: str = "",
+    prior: Calibration | None = None,
+    reference: Mapping[str, tuple[float, float]] | None = None,
+    weights: Sequence[float] | None = None,
 ) -> Calibration:
-    """Logistic regression of ``labels`` on ``features`` of each row (Newton's method)."""
-    if len(feature_rows) != len(labels):
-        raise ValueError("one label per feature row")
-    if not labels or len(set(labels)) < 2:
+    """Logistic regression of ``labels`` on ``features`` of each row (Newton's method).
+
+    ``reference``: fit on the features read on that KB scale (kept in the result);
+    ``prior``: the L2 penalty pulls the weights (and the bias) towards the prior's
+    instead of towards zero, so a few labelled rows adjust a calibration rather than
+    replace it; ``weights``: one weight per row (default 1).
+    """
+    if len(feature_rows) != len(labels) or (weights is not None and len(weights) != len(labels)):
+        raise ValueError("one label (and weight) per feature row")
+    if not labels or (len(set(labels)) < 2 and prior is None):
         raise ValueError("need cases with both outcomes (some right, some wrong) to fit")
-    feats = np.asarray([[float(r.get(f, 0.0)) for f in features] for r in feature_rows])
+    scale = Calibration(0.0, {}, reference=reference or {})
+    feats = np.asarray([[scale.normalised(r)[f] for f in features] for r in feature_rows])
     x = np.hstack([np.ones((len(feats), 1)), feats])
     y = np.asarray(labels, dtype=np.float64)
-    ridge = np.diag([0.0] + [l2] * len(features))
-    w = np.zeros(x.shape[1])
+    sample = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)
+    sample = sample / sample.sum()
+    if prior is None:
+        ridge = np.diag([0.0] + [l2] * len(features))
+        centre = np.zeros(x.shape[1])
+    else:
+        ridge = np.diag([l2] * (len(features) + 1))
+        centre = np.asarray([prior.bias] + [prior.weights.get(f, 0.0) for f in features])
+    w = centre.copy()
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -50, 50)))
-        grad = x.T @ (p - y) / len(y) + ridge @ w
-        hessian = (x.T * (p * (1 - p))) @ x / len(y) + ridge + 1e-9 * np.eye(len(w))
+        grad = x.T @ (sample * (p - y)) + ridge @ (w - centre)
+        hessian = (x.T * (sample * p * (1 - p))) @ x + ridge + 1e-9 * np.eye(len(w))
         step = np.linalg.solve(hessian, grad)
         w -= step
         if float(np.abs(step).max()) < 1e-9:
             break
-    weights = {f: round(float(v), 3) for f, v in zip(features, w[1:], strict=True)}
-    return Calibration(bias=round(float(w[0]), 3), weights=weights, name=name)
+    fitted = {f: round(float(v), 3) for f, v in zip(features, w[1:], strict=True)}
+    return Calibration(bias=round(float(w[0]), 3), weights=fitted, name=name, reference=dict(reference or {}))

@@ -9,8 +9,10 @@ Hybrid: dense scores per article (best chunk, mixed with the article's
 question-variant centroid: :mod:`kb_index.dense_scores`) and BM25 scores per
 article (:mod:`kb_index.lexical`) are fused (:mod:`kb_index.fusion`);
 ``Hit.score`` is the fused score.  ``SearchResult.confidence`` is the calibrated
-probability that the top article is right (:mod:`kb_index.calibration`), and
-``SearchResult.extras`` carries the features it came from.
+probability that the top article is right (:mod:`kb_index.calibration`), with the
+calibration stored in the index version when it has one (measured on the KB itself
+at build time: :mod:`kb_index.self_calibration`), and ``SearchResult.extras`` carries
+the features it came from.
 
 Cross-language: given a word encoder (``terms``) and an index version built with a
 term bridge, a question's words are translated into the KB's other language before
@@ -73,7 +75,8 @@ class KBRetriever:
         self.terms = terms
         self._word_vectors = WordVectors(terms) if terms is not None else None
         self._bridge_warned: set[str] = set()
-        self.calibration = calibration or calibration_for(embedder.name)
+        self._fixed_calibration = calibration  # given: used for every version
+        self.calibration = calibration or calibration_for(embedder.name)  # versions without their own
         self.fusion = fusion or FusionConfig()
         self._scorers: dict[str, DenseScorer] = {}  # per index version: the live one, maybe the last
         self._own_executor = executor is None
@@ -218,7 +221,10 @@ class KBRetriever:
         if lex_index is not None and top_id:
             top_lang = loaded.article_lang.get(top_id, "")
             coverage = lex_index.coverage(evidence.tokens_for(top_lang), top_id)
-        features = features_of(head, agree=bool(lex_top) and lex_top == top_id, coverage=coverage)
+        dense_top = ranked(dense)[0][0] if dense else ""
+        features = features_of(head, agree=bool(lex_top) and lex_top == top_id, coverage=coverage,
+                               dense_agree=bool(dense_top) and dense_top == top_id)
+        calibration = self.calibration_of(loaded)
         extras: dict[str, Any] = {
             "status": "ok",
             **{name: round(value, 4) for name, value in features.items()},
@@ -227,12 +233,18 @@ class KBRetriever:
             "lexical": round(lexical.get(top_id, 0.0), 4),
             "lexical_top": lex_top,
             "embedder": self.embedder.name,
-            "calibration": self.calibration.name,
+            "calibration": calibration.name,
             "query_lang": query_lang,
             "bridged": bridge is not None,
         }
-        confidence = self.calibration.confidence(features) if hits else 0.0
+        confidence = calibration.confidence(features) if hits else 0.0
         return SearchResult(tuple(hits), confidence, loaded.version, extras)
+
+    def calibration_of(self, loaded: LoadedIndex) -> Calibration:
+        """The calibration a version's confidences use: the one given to the retriever,
+        else the version's own (measured when it was built:
+        :mod:`kb_index.self_calibration`), else the embedder's shipped one."""
+        return self._fixed_calibration or loaded.calibration or self.calibration
 
     def _bridge_usable(self, loaded: LoadedIndex) -> bool:
         """A version's bridge is used only with the word encoder that built it."""

@@ -8,6 +8,7 @@ Layout::
                                  vectors.faiss, idmap.json
                                  bm25/, lexical.json          (kb_index.lexical)
                                  term_bridge.json, .npz       (kb_index.term_bridge, optional)
+                                 calibration.json             (kb_index.self_calibration)
 
 A build writes ``versions/.tmp-<version>/``, renames it to ``versions/<version>/``
 (a reader never sees a half-written version), then replaces ``CURRENT`` through a
@@ -39,6 +40,7 @@ from typing import Any
 
 from kb_index import lexical
 from kb_index.build_progress import ProgressCallback, fan_out, terminal_bar
+from kb_index.calibration import Calibration
 from kb_index.chunking import chunk_articles
 from kb_index.embed_cache import EmbeddingCache, embed_texts
 from kb_index.embedder import Embedder
@@ -69,6 +71,7 @@ class BuildReport:
     seconds: float = 0.0
     reused: int = 0  # chunk vectors taken from the embedding cache
     embedded: int = 0  # chunk texts encoded by this build
+    calibration_seconds: float = 0.0  # spent on the self-calibration (part of ``seconds``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,7 @@ class LoadedIndex:
     lexical: LexicalIndex | None = field(default=None, repr=False)  # BM25; None: older version
     bridge: TermBridge | None = field(default=None, repr=False)  # None: built without one
     article_lang: Mapping[str, str] = field(default_factory=dict, repr=False)  # article id -> lang
+    calibration: Calibration | None = field(default=None, repr=False)  # None: built without one
 
     @property
     def embedder_name(self) -> str:
@@ -129,13 +133,17 @@ def build_index(
     batch_size: int = BATCH_SIZE,
     version: str | None = None,
     terms: Embedder | None = None,
+    self_calibrate: bool | None = None,
 ) -> BuildReport:
     """Load sources, embed (reusing cached vectors), write a new version and make
     it CURRENT.  ``progress`` shows a bar on stderr; ``on_progress`` is the
     callback described in the module docstring; ``cache=False`` embeds everything;
     ``version`` names the new version (default: :func:`next_version_name`);
     ``terms`` is the word encoder of the cross-language term bridge
-    (:mod:`kb_index.term_bridge`; None: no bridge).
+    (:mod:`kb_index.term_bridge`; None: no bridge); ``self_calibrate`` measures the
+    KB's own score scale and stores the calibration in the version
+    (:mod:`kb_index.self_calibration`; default: with every embedder but the test hash
+    embedder, whose hand-set calibration the tests rely on).
 
     Broken source files are reported in ``BuildReport.errors`` and left out; with
     ``strict`` they raise :class:`kb_index.sources.SourceLoadError` before anything
@@ -146,7 +154,8 @@ def build_index(
         with terminal_bar(f"Embedding with {embedder.name}") as bar:
             return build_index(source_dir, index_dir, embedder, strict=strict, progress=False,
                                keep=keep, on_progress=fan_out(bar, on_progress), cache=cache,
-                               batch_size=batch_size, version=version, terms=terms)
+                               batch_size=batch_size, version=version, terms=terms,
+                               self_calibrate=self_calibrate)
     report = fan_out(on_progress)
     started = time.monotonic()
     if not Path(source_dir).is_dir():
@@ -173,11 +182,22 @@ def build_index(
         dim = embedded.vectors.shape[1] if chunks else embedder.dim
         vectors = VectorIndex(dim)
         vectors.add(embedded.vectors, chunks)
-        report(len(chunks), len(chunks), "writing")
         bridge = None
+        article_lang = {a.id: a.lang for a in loaded.articles}
         if terms is not None:
-            article_lang = {a.id: a.lang for a in loaded.articles}
             bridge = TermBridge.build(chunks, article_lang, terms, embed_cache)
+        lexical_index = LexicalIndex.from_chunks(chunks)
+        calibrated = None
+        from kb_index import self_calibration  # it scores over a LoadedIndex: imported here
+
+        wanted = self_calibrate if self_calibrate is not None else not embedder.name.startswith("hash")
+        if wanted and chunks:
+            report(len(chunks), len(chunks), "calibrating")
+            in_memory = LoadedIndex(version, {}, {a.id: a for a in loaded.articles}, vectors,
+                                    lexical_index, bridge, article_lang)
+            calibrated = self_calibration.self_calibrate(in_memory, loaded.articles, embedder,
+                                                         terms=terms, cache=embed_cache)
+        report(len(chunks), len(chunks), "writing")
         manifest = {
             "format": FORMAT,
             "version": version,
@@ -194,13 +214,17 @@ def build_index(
                 "encoder": bridge.encoder_name,
                 "words": {lang: len(v.tokens) for lang, v in bridge.vocab.items()},
             } if bridge else None,
+            "self_calibration": {k: v for k, v in calibrated.to_dict().items() if k != "calibration"}
+            if calibrated else None,
         }
         _write_json(tmp / MANIFEST_FILE, manifest)
         _write_json(tmp / ARTICLES_FILE, [_article_dict(a) for a in loaded.articles])
         vectors.save(tmp)
-        lexical.save(tmp, chunks)
+        lexical_index.save(tmp)
         if bridge is not None:
             bridge.save(tmp)
+        if calibrated is not None:
+            self_calibration.save(tmp, calibrated)
         os.replace(tmp, versions / version)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -219,6 +243,7 @@ def build_index(
         seconds=time.monotonic() - started,
         reused=embedded.reused,
         embedded=embedded.embedded,
+        calibration_seconds=calibrated.seconds if calibrated else 0.0,
     )
 
 
@@ -341,6 +366,7 @@ def load_version(index_dir: str | Path, version: str) -> LoadedIndex:
         lexical=_load_lexical(path),
         bridge=_load_bridge(path),
         article_lang=MappingProxyType({a.id: a.lang for a in articles.values()}),
+        calibration=_load_calibration(path),
     )
 
 
@@ -356,6 +382,15 @@ def _load_bridge(path: Path) -> TermBridge | None:
         return TermBridge.load(path)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexFormatError(f"cannot load the term bridge from {path}: {exc}") from exc
+
+
+def _load_calibration(path: Path) -> Calibration | None:
+    from kb_index import self_calibration
+
+    try:
+        return self_calibration.load(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexFormatError(f"cannot load the calibration from {path}: {exc}") from exc
 
 
 def load_current(index_dir: str | Path) -> LoadedIndex | None:

@@ -39,7 +39,7 @@ class ReindexCancelled(Exception):
 @dataclass(frozen=True, slots=True)
 class ReindexStatus:
     running: bool = False
-    stage: str = "idle"  # idle | starting | loading | embedding | writing | done | failed
+    stage: str = "idle"  # idle | starting | loading | embedding | calibrating | writing | done | failed
     done: int = 0
     total: int = 0
     version: str = ""  # the version being built, or the last one built

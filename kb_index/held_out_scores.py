@@ -1,0 +1,200 @@
+"""The retriever's features for a query that may not see part of the index.
+
+The self-calibration (:mod:`kb_index.self_calibration`) scores the KB's own
+questions as the live retriever would (:meth:`kb_index.retriever.KBRetriever.rank`:
+dense best chunk mixed with the question-variant centroid, BM25 as the share of the
+query's IDF mass, the term bridge for the other language, the same fusion and the
+same features), except that each query may not match some chunk rows (the text it
+was taken from) or a whole article (left out: whatever is found is then wrong).
+Nothing is rebuilt: the query's cosine to every chunk is computed once and the
+held-out rows are masked.  With nothing held out the features are exactly the
+retriever's for a KB of up to :data:`kb_index.dense_scores.FULL_SCAN` chunks (a
+test checks it); above that the retriever sees only its nearest
+:data:`~kb_index.dense_scores.DENSE_DEPTH` chunks, which is mirrored here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kb_index.calibration import BASELINE_DEPTH, features_of
+from kb_index.dense_scores import CENTROID_KINDS, DENSE_DEPTH, FULL_SCAN
+from kb_index.fusion import FusionConfig, fuse, ranked
+from kb_index.lexical import K1, tokenize
+from kb_index.term_bridge import TermBridge, WordVectors, content_words
+
+if TYPE_CHECKING:
+    from kb_index.versions import LoadedIndex
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One query: its text, and what it may not match."""
+
+    text: str
+    lang: str  # the query's language ("" unknown)
+    held_out: tuple[int, ...] = ()  # chunk rows masked
+    excluded: str = ""  # an article left out entirely
+
+
+class HeldOutScorer:
+    """Features of queries against one loaded index version, with masks."""
+
+    def __init__(
+        self,
+        loaded: LoadedIndex,
+        fusion: FusionConfig,
+        *,
+        word_vectors: WordVectors | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.fusion = fusion
+        vectors = loaded.vectors
+        ids, matrix = vectors.all_vectors()
+        order = np.argsort(ids)
+        self.matrix = matrix[order]
+        self.chunks = [vectors.row(i) for i in range(len(vectors))]
+        self.names = sorted({c.article_id for c in self.chunks})
+        position = {name: i for i, name in enumerate(self.names)}
+        self.row_article = np.asarray([position[c.article_id] for c in self.chunks], dtype=np.int64)
+        self.article_rows: dict[str, np.ndarray] = {
+            name: np.flatnonzero(self.row_article == i) for i, name in enumerate(self.names)
+        }
+        self.centroid_rows: dict[str, np.ndarray] = {}
+        if fusion.centroid_weight > 0:
+            counts: dict[str, int] = {}
+            for chunk in self.chunks:
+                if chunk.kind == "question":
+                    counts[chunk.article_id] = counts.get(chunk.article_id, 0) + 1
+            for name, n in counts.items():
+                if n >= fusion.centroid_min_variants:
+                    rows = self.article_rows[name]
+                    self.centroid_rows[name] = np.asarray(
+                        [r for r in rows.tolist() if self.chunks[r].kind in CENTROID_KINDS], dtype=np.int64)
+        self.bridge: TermBridge | None = loaded.bridge if word_vectors is not None else None
+        self.word_vectors = word_vectors
+
+    # ------------------------------------------------------------------ dense
+    def _dense(self, vector: np.ndarray, probe: Probe) -> dict[str, float]:
+        scores = self.matrix @ vector.astype(np.float32)
+        blocked = np.zeros(len(scores), dtype=bool)
+        if probe.held_out:
+            blocked[list(probe.held_out)] = True
+        if probe.excluded in self.article_rows:
+            blocked[self.article_rows[probe.excluded]] = True
+        visible = np.flatnonzero(~blocked)
+        if not len(visible):
+            return {}
+        if len(self.chunks) > FULL_SCAN:  # the retriever sees its nearest rows only
+            depth = min(DENSE_DEPTH, len(visible))
+            visible = visible[np.argpartition(-scores[visible], depth - 1)[:depth]]
+        best = np.full(len(self.names), -np.inf, dtype=np.float64)
+        np.maximum.at(best, self.row_article[visible], scores[visible])
+        seen = np.isfinite(best)
+        dense = {self.names[i]: float(best[i]) for i in np.flatnonzero(seen).tolist()}
+        if self.centroid_rows:
+            dense = self._with_centroids(dense, vector, blocked)
+        return dense
+
+    def _with_centroids(
+        self, dense: dict[str, float], vector: np.ndarray, blocked: np.ndarray
+    ) -> dict[str, float]:
+        b = self.fusion.centroid_weight
+        floor = min(dense.values()) if dense else 0.0
+        mixed = dict(dense)
+        for name, rows in self.centroid_rows.items():
+            kept = rows[~blocked[rows]]
+            if not len(kept):
+                continue
+            mean = self.matrix[kept].mean(axis=0)
+            norm = float(np.linalg.norm(mean))
+            cosine = float(mean @ vector) / norm if norm > 0 else 0.0
+            mixed[name] = (1.0 - b) * dense.get(name, floor) + b * cosine
+        return mixed
+
+    # ---------------------------------------------------------------- lexical
+    def _article_lexical(self, tokens: Sequence[str], blocked_docs: np.ndarray) -> dict[str, float]:
+        lex = self.loaded.lexical
+        assert lex is not None
+        mass = lex.query_mass(tokens)
+        scores = lex.doc_scores(tokens).astype(np.float64)
+        scores[blocked_docs] = 0.0
+        if mass <= 0 or not scores.any():
+            return {}
+        best = np.zeros(len(lex.articles), dtype=np.float64)
+        np.maximum.at(best, lex.doc_article, scores)
+        scale = (K1 + 1.0) / mass
+        return {lex.articles[i]: min(1.0, float(best[i]) * scale) for i in np.flatnonzero(best > 0)}
+
+    def _lexical(
+        self, probe: Probe, blocked_docs: np.ndarray
+    ) -> tuple[dict[str, float], dict[str, list[str]], list[str]]:
+        tokens = tokenize(probe.text)
+        scores = self._article_lexical(tokens, blocked_docs)
+        by_lang = {probe.lang: tokens} if probe.lang else {}
+        bridge = self.bridge
+        others = [lang for lang in (bridge.languages if bridge else ()) if lang != probe.lang]
+        words = content_words(probe.text)
+        if not probe.lang or bridge is None or self.word_vectors is None or not others or not words:
+            return scores, by_lang, tokens
+        vectors = self.word_vectors(words)
+        merged = dict(scores)
+        for lang in others:
+            translated = bridge.translate(words, vectors, lang)
+            by_lang[lang] = translated
+            for article_id, score in self._article_lexical(translated, blocked_docs).items():
+                if self.loaded.article_lang.get(article_id, "") == lang:
+                    merged[article_id] = max(score, scores.get(article_id, 0.0))
+        return merged, by_lang, tokens
+
+    def _coverage(self, tokens: Sequence[str], article_id: str, blocked_docs: np.ndarray) -> float:
+        lex = self.loaded.lexical
+        assert lex is not None
+        mass = lex.query_mass(tokens)
+        if mass <= 0:
+            return 0.0
+        if blocked_docs.any():
+            words: set[str] = set()
+            for doc in self.article_rows.get(article_id, np.zeros(0, np.int64)).tolist():
+                if not blocked_docs[doc]:
+                    words.update(lex.tokens[doc])
+        else:
+            words = lex.article_tokens.get(article_id, set())
+        return sum(lex.idf(t) for t in tokens if t in words) / mass
+
+    # --------------------------------------------------------------- features
+    def features(self, vector: np.ndarray, probe: Probe) -> tuple[str, dict[str, float]]:
+        """(top article id, the calibration features) of one encoded query."""
+        dense = self._dense(vector, probe)
+        lex_index = self.loaded.lexical
+        blocked_docs = np.zeros(len(self.chunks), dtype=bool)
+        if probe.held_out:
+            blocked_docs[list(probe.held_out)] = True
+        if probe.excluded in self.article_rows:
+            blocked_docs[self.article_rows[probe.excluded]] = True
+        if lex_index is not None and len(lex_index) == len(self.chunks):
+            lexical, by_lang, tokens = self._lexical(probe, blocked_docs)
+        else:
+            lexical, by_lang, tokens = {}, {}, []
+        config = self.fusion if lex_index is not None else FusionConfig(lexical_weight=0.0)
+        fused = fuse(dense, lexical, config)
+        head = [score for _, score in fused[:BASELINE_DEPTH]]
+        top_id = fused[0][0] if fused else ""
+        lex_top = ranked(lexical)[0][0] if lexical else ""
+        coverage = 0.0
+        if lex_index is not None and top_id:
+            top_lang = self.loaded.article_lang.get(top_id, "")
+            coverage = self._coverage(by_lang.get(top_lang, tokens), top_id, blocked_docs)
+        dense_top = ranked(dense)[0][0] if dense else ""
+        feats = features_of(head, agree=bool(lex_top) and lex_top == top_id, coverage=coverage,
+                            dense_agree=bool(dense_top) and dense_top == top_id)
+        return top_id, feats
+
+    def features_many(
+        self, vectors: np.ndarray, probes: Sequence[Probe]
+    ) -> list[tuple[str, Mapping[str, float]]]:
+        return [self.features(v, p) for v, p in zip(vectors, probes, strict=True)]
