@@ -30,6 +30,14 @@ log = logging.getLogger(__name__)
 MAX_RECIPIENTS = 50
 
 
+class TolerantSMTP(SMTP):
+    """aiosmtpd's session, tolerant of lines longer than RFC 5321's 1000 octets (as
+    Postfix is): some real senders write them, and refusing a customer's mail for
+    it helps nobody."""
+
+    line_length_limit = 8192
+
+
 class MailHandler:
     """aiosmtpd handler: the RCPT check, the rate limit and the store."""
 
@@ -115,7 +123,7 @@ class SmtpListener:
         context = tls_context(cfg.tls_cert, cfg.tls_key)
 
         def factory() -> SMTP:
-            return SMTP(
+            return TolerantSMTP(
                 self.handler,
                 data_size_limit=cfg.max_message_bytes,
                 enable_SMTPUTF8=True,
