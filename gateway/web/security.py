@@ -1,11 +1,20 @@
-"""Console and API security: session authentication, CSRF, security headers.
+"""Console and API security: who is calling, what they may do, CSRF, security headers.
 
-Every route under ``/console``, ``/admin`` and ``/api`` needs a valid session cookie, except
-the login page and the console's static files.  Anonymous visitors of an HTML page
-are redirected to the login form; API and WebSocket clients get ``401`` JSON.
-Every state-changing request must carry the session's CSRF token, in the
-``X-CSRF-Token`` header or (HTML forms) the ``csrf_token`` field.  The login form
-itself is protected by a signed double-submit cookie.
+Every route needs a logged-in session or an API token, except the short public list
+in :mod:`gateway.web.access` (the widget, health checks, the login page, static
+files).  Two ways in:
+
+- the console's session cookie: every state-changing request must also carry the
+  session's CSRF token, in the ``X-CSRF-Token`` header or (HTML forms) the
+  ``csrf_token`` field; the login form itself is protected by a signed
+  double-submit cookie;
+- ``Authorization: Bearer <token>`` (``/api`` only): a scoped API token an admin
+  created (:mod:`gateway.auth.tokens`); no cookie is read, so no CSRF token is needed.
+
+Then the route's permission (:func:`gateway.web.access.permission_of`) must be among
+the caller's: their role's, and for a token also its scopes.  Anonymous visitors of
+a page are redirected to the login form; API and WebSocket clients get ``401``
+JSON; a caller without the permission gets ``403``.
 """
 
 from __future__ import annotations
@@ -22,17 +31,29 @@ from urllib.parse import quote, urlsplit
 import nh3
 from aiohttp import hdrs, web
 
+from gateway.audit import reset_current_actor, set_current_actor
 from gateway.auth import load_session
+from gateway.auth.roles import ADMIN, DESCRIPTIONS, grants
+from gateway.auth.tokens import authenticate_token
 from gateway.views import UserView
-from gateway.web.keys import CLOCK, SECRET, SESSIONS, SETTINGS
+from gateway.web.access import (
+    LOGIN_PATH,
+    PRINCIPAL,
+    STATIC_PREFIX,
+    Principal,
+    RouteDoc,
+    path_is_public,
+    permission_of,
+    roles_with,
+    route_is_public,
+)
+from gateway.web.audit_trail import audit_middleware
+from gateway.web.keys import CLOCK, JINJA, SECRET, SESSIONS, SETTINGS
 
 SESSION_COOKIE = "guichet_session"
 PRELOGIN_COOKIE = "guichet_prelogin"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
-LOGIN_PATH = "/console/login"
-STATIC_PREFIX = "/console/static/"
-PUBLIC_PATHS = frozenset({LOGIN_PATH})
 JSON_PATHS = frozenset({"/console/ws"})  # not pages: never redirected to the login form
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -54,9 +75,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+MAX_ID = 2**31 - 1  # ids are 32-bit in the database: a larger one names nothing
+
 # What the middleware puts on an authenticated request.
 USER = web.RequestKey("console_user", UserView)
-CSRF = web.RequestKey("console_csrf", str)
+CSRF = web.RequestKey("console_csrf", str)  # sessions only
 
 
 # ----------------------------------------------------------------- helpers
@@ -67,7 +90,8 @@ def is_protected(path: str) -> bool:
 
 
 def is_public(path: str) -> bool:
-    return path in PUBLIC_PATHS or path.startswith(STATIC_PREFIX)
+    """The login page, static files, the widget and health checks (by path)."""
+    return path_is_public(path)
 
 
 def wants_json(request: web.Request) -> bool:
@@ -194,31 +218,109 @@ async def _submitted_csrf(request: web.Request) -> str:
     return ""
 
 
+def _bearer(request: web.Request) -> str | None:
+    """The bearer token of the request; None when it sent no Authorization header."""
+    value = request.headers.get(hdrs.AUTHORIZATION)
+    if value is None:
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _unauthorized(code: str, message: str) -> web.Response:
+    response = json_error(401, code, message)
+    response.headers[hdrs.WWW_AUTHENTICATE] = f'Bearer error="{code}"'
+    return response
+
+
+def _forbidden(
+    request: web.Request, principal: Principal, permission: str, doc: RouteDoc | None
+) -> web.Response:
+    roles = roles_with(permission)
+    if wants_json(request):
+        what = DESCRIPTIONS.get(permission, permission)
+        who = " or ".join(roles) or "nobody"
+        detail = f"This needs the {permission!r} permission ({what}): roles {who}"
+        if principal.via_token:
+            detail += ", and a token with that scope"
+        return json_error(403, "forbidden", detail + ".")
+    if roles == [ADMIN] and CSRF in request:
+        context = {"user": principal.user, "csrf": request[CSRF],
+                   "subject": (doc.page_subject if doc and doc.page_subject else "This page")}
+        html = request.app[JINJA].get_template("admin_forbidden.html").render(**context)
+        return web.Response(text=html, status=403, content_type="text/html", charset="utf-8")
+    raise web.HTTPForbidden(text=f"Your role ({principal.user.role}) may not use this page.")
+
+
+def _too_large_id(request: web.Request) -> bool:
+    return any(v.isdigit() and int(v) > MAX_ID for v in request.match_info.values())
+
+
+async def _authenticate(request: web.Request) -> Principal | web.Response | None:
+    """The caller (also set on the request), an error response, or None (anonymous)."""
+    bearer = _bearer(request)
+    if bearer is not None:
+        if not (request.path == "/api" or request.path.startswith("/api/")):
+            return _unauthorized("invalid_request", "API tokens are accepted under /api only.")
+        found = None
+        if bearer:
+            found = await authenticate_token(request.app[SESSIONS], bearer, request.app[CLOCK])
+        if found is None:
+            return _unauthorized("invalid_token", "The API token is unknown, revoked or expired.")
+        principal = Principal(found.user, found.permissions, found.token)
+        request[USER] = found.user
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE, "")
+        loaded = await load_session(request.app[SESSIONS], cookie, request.app[CLOCK]) if cookie else None
+        if loaded is None:
+            return None
+        request[USER], request[CSRF] = loaded
+        principal = Principal(loaded[0], grants(loaded[0].role))
+    request[PRINCIPAL] = principal
+    return principal
+
+
 @web.middleware
 async def console_auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     path = request.path
-    if not is_protected(path):
+    public = route_is_public(request)
+    if public and not is_protected(path):
+        return await handler(request)  # the widget, health checks: nothing to load
+    if not public and not is_protected(path) and route_key_missing(request):
+        return await handler(request)  # no such page: the 404
+    found = await _authenticate(request)
+    if isinstance(found, web.Response):
+        return found
+    if public:
         return await handler(request)
-    cookie = request.cookies.get(SESSION_COOKIE, "")
-    loaded = await load_session(request.app[SESSIONS], cookie, request.app[CLOCK]) if cookie else None
-    if loaded is not None:
-        request[USER], request[CSRF] = loaded
-    if is_public(path):
-        return await handler(request)
-    if loaded is None:
+    if found is None:
         if wants_json(request):
             response = json_error(401, "unauthorized", "Log in to use the console.")
-            if cookie:
+            if request.cookies.get(SESSION_COOKIE):
                 clear_session_cookie(response)
             return response
         return login_redirect(request)
-    if request.method in UNSAFE_METHODS:
+    if request.method in UNSAFE_METHODS and not found.via_token:
         submitted = await _submitted_csrf(request)
         if not submitted or not hmac.compare_digest(submitted, request[CSRF]):
             if wants_json(request):
                 return json_error(403, "csrf", "Missing or wrong CSRF token; reload the page.")
             raise web.HTTPForbidden(text="Missing or wrong CSRF token; reload the page.")
-    return await handler(request)
+    permission, doc = permission_of(request)
+    if permission not in found.permissions:
+        return _forbidden(request, found, permission, doc)
+    if _too_large_id(request):
+        return json_error(404, "not_found", "No such id.")
+    token = set_current_actor(found.actor(request.remote or ""))
+    try:
+        return await handler(request)
+    finally:
+        reset_current_actor(token)
+
+
+def route_key_missing(request: web.Request) -> bool:
+    """True when no route matched (the answer is a 404 or 405)."""
+    return request.match_info.http_exception is not None
 
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -283,4 +385,5 @@ class LoginThrottle:
 
 def setup_security(app: web.Application) -> None:
     app.middlewares.append(console_auth_middleware)
+    app.middlewares.append(audit_middleware)  # inside: it sees who is calling
     app.on_response_prepare.append(add_security_headers)
