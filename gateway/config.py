@@ -50,7 +50,7 @@ class KBSettings:
 @dataclass
 class BotSettings:
     enabled: bool = True
-    answer_threshold: float = 0.72  # answer only when calibrated confidence >= this
+    answer_threshold: float = 0.70  # answer only when calibrated confidence >= this (docs/answer-quality.md)
     top_k: int = 5
     clarify: bool = True  # one clarifying question (the two closest articles) on a vague message
     clarify_floor: float = 0.3  # ...when the confidence is at least this
@@ -70,6 +70,9 @@ class WebchatSettings:
     max_frame_bytes: int = 16384
     token_ttl_days: int = 30
     allowed_origins: list[str] = field(default_factory=list)  # empty: same origin + any
+    # Identity verification (accounts block): the host site passes user_id and
+    # user_hash = hex(HMAC-SHA256(identity_secret, user_id)); empty: claims are ignored.
+    identity_secret: str = ""
 
 
 @dataclass

@@ -9,6 +9,7 @@ the visitor's history (close 1013, try again later) ends the connection.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
@@ -34,7 +35,12 @@ from channels.webchat.protocol import (
     welcome_frame,
 )
 from channels.webchat.ratelimit import SlidingWindowLimit
-from channels.webchat.token import TokenError
+from channels.webchat.token import (
+    IdentityVerifier,
+    TokenError,
+    identity_claim,
+    is_verified_visitor_id,
+)
 from gateway.models import Identity, Inbound
 from gateway.views import MessageView
 
@@ -60,6 +66,8 @@ class Connection:
         self.request = request
         self.ws = ws
         self.visitor_id: str | None = None
+        self.user_id: str | None = None  # the host site's user id, when verified
+        self._hello_raw = ""
         self.name = ""
         self.lang: str | None = None
         self._holding = False  # between register and welcome: pushes wait for the welcome
@@ -131,6 +139,8 @@ class Connection:
         except ProtocolError as exc:
             await self._send(exc.frame())
             return True
+        if isinstance(frame, Hello):
+            self._hello_raw = raw  # its optional identity claim is read by _on_hello
         try:
             return await self._dispatch(frame)
         except Exception:
@@ -152,10 +162,35 @@ class Connection:
         return await self._handlers[type(frame)](frame)
 
     # ------------------------------------------------------------------ frames
+    def _verified_visitor(self) -> str | None:
+        """The visitor id of a host-site user whose ``user_hash`` checks out, else None
+        (no claim, no secret configured, or a wrong hash: the visitor is anonymous)."""
+        try:
+            claim = identity_claim(json.loads(self._hello_raw))
+        except ValueError:
+            return None
+        if claim is None:
+            return None
+        verifier = IdentityVerifier(self.channel.ctx.settings.webchat.identity_secret,
+                                    self.channel.ctx.secret_key)
+        visitor_id = verifier.verify(claim)
+        if visitor_id is None:
+            log.info("webchat: an unverified identity claim was ignored (%s)",
+                     "no identity_secret configured" if not verifier.enabled else "wrong user_hash")
+            return None
+        self.user_id = claim.user_id
+        return visitor_id
+
+    async def _refuse_token(self, code: ErrorCode, text: str) -> bool:
+        await self._error(code, text)
+        await self.ws.close(code=CLOSE_BAD_TOKEN, message=code.value.encode())
+        return False
+
     async def _on_hello(self, hello: Hello) -> bool:
         channel = self.channel
+        verified = self._verified_visitor()
         if hello.token is None:
-            token, visitor = channel.signer.issue()
+            token, visitor = channel.signer.issue(verified)
         else:
             try:
                 known = channel.signer.verify(hello.token)
@@ -163,17 +198,20 @@ class Connection:
                 code = ErrorCode(exc.code)
                 text = ("your chat session has expired" if code is ErrorCode.TOKEN_EXPIRED
                         else "this chat token is not valid")
-                await self._error(code, text)
-                await self.ws.close(code=CLOSE_BAD_TOKEN, message=code.value.encode())
-                return False
-            token, visitor = channel.signer.issue(known.visitor_id)  # sliding expiry
+                return await self._refuse_token(code, text)
+            if is_verified_visitor_id(known.visitor_id) and known.visitor_id != verified:
+                # A logged-in user's token without that user's proof (logged out of the
+                # host site, or someone else on this browser): never reopen their chat.
+                return await self._refuse_token(ErrorCode.INVALID_TOKEN, "log in again to resume this chat")
+            # sliding expiry; a visitor who just logged in on the host site becomes that user
+            token, visitor = channel.signer.issue(verified or known.visitor_id)
         self.visitor_id = visitor.visitor_id
         self.name = hello.name or default_name(visitor.visitor_id)
         self.lang = hello.lang
         self._holding = True
         channel.register(self)  # before reading history: nothing sent meanwhile is lost
         try:
-            if hello.token is None:  # a visitor id issued just now has no history yet
+            if hello.token is None and verified is None:  # a new random visitor id: no history yet
                 conversation, messages = None, list[MessageView]()
             else:
                 conversation, messages = await channel.ctx.history("webchat", visitor.visitor_id)
@@ -201,6 +239,7 @@ class Connection:
             history=history,
             limits=channel.limits,
         )
+        welcome["verified"] = self.user_id is not None
         async with self._lock:
             self._holding = False
             queued, self._queued = self._queued, []
@@ -220,7 +259,9 @@ class Connection:
             channel="webchat",
             external_id=f"{self.visitor_id}:{msg.id}",
             thread_key=self.visitor_id,
-            sender=Identity("webchat", self.visitor_id, self.name),
+            # A verified visitor is the host site's user on every device: one identity.
+            sender=Identity("webchat", f"user:{self.user_id}" if self.user_id else self.visitor_id,
+                            self.name),
             text=msg.text,
             received_at=self.channel.ctx.clock.now(),
             language_hint=self.lang,

@@ -105,3 +105,81 @@ class TokenSigner:
         if self._clock.now() - issued_at > self._ttl:
             raise ExpiredToken("token expired")
         return VisitorToken(vid, issued_at)
+
+
+# ------------------------------------------------- identity verification
+#
+# A host site whose visitors are logged in can tell Guichet who they are, the way
+# Intercom and Chatwoot do: the page passes ``user_id`` and
+# ``user_hash = hex(HMAC-SHA256(identity_secret, user_id))``, computed on the host's
+# server with the secret shared with Guichet (``[webchat] identity_secret``).  A
+# verified visitor gets a visitor id derived from the user id, so every device they
+# use opens the same conversation; an unverified claim is ignored (anonymous).
+
+VERIFIED_PREFIX = "u-"
+_VERIFIED_ID = re.compile(r"u-[A-Za-z0-9_-]{43}")
+_VERIFIED_LABEL = b"guichet/webchat/verified-user/v1"
+MAX_USER_ID_CHARS = 200
+_USER_ID = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
+_HEX_HASH = re.compile(r"[0-9a-fA-F]{64}")
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityClaim:
+    """What the host page says about the visitor (not yet checked)."""
+
+    user_id: str
+    user_hash: str
+
+
+def is_verified_visitor_id(visitor_id: str) -> bool:
+    """True for a visitor id derived from a verified user id (random ids are 22
+    characters long; derived ones 45, starting ``u-``)."""
+    return bool(_VERIFIED_ID.fullmatch(visitor_id))
+
+
+def identity_claim(data: object) -> IdentityClaim | None:
+    """The claim in a ``hello`` frame's JSON object: None when it has no ``user_id``
+    or its fields are malformed (a malformed claim proves nothing: anonymous)."""
+    if not isinstance(data, dict):
+        return None
+    user_id, user_hash = data.get("user_id"), data.get("user_hash")
+    if isinstance(user_id, int) and not isinstance(user_id, bool):
+        user_id = str(user_id)
+    if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id) or user_id != user_id.strip():
+        return None
+    if not isinstance(user_hash, str) or not _HEX_HASH.fullmatch(user_hash):
+        return IdentityClaim(user_id, "")
+    return IdentityClaim(user_id, user_hash.lower())
+
+
+def user_hash(identity_secret: str, user_id: str) -> str:
+    """What the host site computes: ``hex(HMAC-SHA256(identity_secret, user_id))``."""
+    return hmac.new(identity_secret.encode("utf-8"), user_id.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class IdentityVerifier:
+    """Checks identity claims; disabled (every claim refused) without a secret."""
+
+    def __init__(self, identity_secret: str, server_secret: bytes) -> None:
+        self._secret = identity_secret
+        self._id_key = hmac.new(server_secret, _VERIFIED_LABEL, hashlib.sha256).digest()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._secret)
+
+    def visitor_id(self, user_id: str) -> str:
+        """The visitor id of a verified user: the same on every device, and not
+        something a visitor can choose (it needs the server's secret)."""
+        digest = hmac.new(self._id_key, user_id.encode("utf-8"), hashlib.sha256).digest()
+        return VERIFIED_PREFIX + _b64(digest)
+
+    def verify(self, claim: IdentityClaim) -> str | None:
+        """The verified user's visitor id, or None if the hash does not match."""
+        if not self._secret or not claim.user_hash:
+            return None
+        expected = user_hash(self._secret, claim.user_id)
+        if not hmac.compare_digest(expected, claim.user_hash):
+            return None
+        return self.visitor_id(claim.user_id)
