@@ -28,6 +28,7 @@ in the building thread; an exception it raises aborts the build (nothing written
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -48,6 +49,8 @@ from kb_index.lexical import LexicalIndex
 from kb_index.sources import Article, SourceError, load_sources
 from kb_index.term_bridge import TermBridge
 from kb_index.vector_index import IndexFormatError, VectorIndex
+
+log = logging.getLogger(__name__)
 
 CURRENT_FILE = "CURRENT"
 VERSIONS_DIR = "versions"
@@ -196,7 +199,8 @@ def build_index(
             in_memory = LoadedIndex(version, {}, {a.id: a for a in loaded.articles}, vectors,
                                     lexical_index, bridge, article_lang)
             calibrated = self_calibration.self_calibrate(in_memory, loaded.articles, embedder,
-                                                         terms=terms, cache=embed_cache)
+                                                         terms=terms, cache=embed_cache,
+                                                         model=_calibration_model(index_dir))
         report(len(chunks), len(chunks), "writing")
         manifest = {
             "format": FORMAT,
@@ -245,6 +249,19 @@ def build_index(
         embedded=embedded.embedded,
         calibration_seconds=calibrated.seconds if calibrated else 0.0,
     )
+
+
+def _calibration_model(index_dir: str | Path) -> Calibration:
+    """The weights a new version's calibration uses: those ``guichet kb calibrate``
+    refitted from feedback for this index directory, else the shipped ones."""
+    from kb_index.feedback_fit import load_model
+    from kb_index.self_calibration import SELF_E5
+
+    try:
+        return load_model(index_dir) or SELF_E5
+    except (OSError, ValueError) as exc:
+        log.warning("knowledge base: ignoring the feedback calibration of %s: %s", index_dir, exc)
+        return SELF_E5
 
 
 def _write_json(path: Path, data: Any) -> None:

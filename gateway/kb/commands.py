@@ -1,7 +1,7 @@
 """The ``guichet kb`` command group: ``index`` and ``search`` (:mod:`kb_index.cli`,
 the library's own commands), ``eval`` and ``tune`` (the bot measured on labelled
-questions: :mod:`gateway.kb.eval_cli`, :mod:`gateway.kb.tune_cli`) and ``gaps``
-(:mod:`gateway.kb.loop_cli`).
+questions: :mod:`gateway.kb.eval_cli`, :mod:`gateway.kb.tune_cli`), ``gaps``
+(:mod:`gateway.kb.loop_cli`) and ``calibrate`` (:mod:`gateway.kb.calibrate_cli`).
 
 ``gateway.cli`` creates the ``kb`` parser, passes its subparsers action to
 :func:`add_kb_commands`, and calls :func:`run_kb_command` with the parsed arguments
@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console
 
 from gateway.config import Settings
+from gateway.kb.calibrate_cli import add_calibrate_command, run_calibrate
 from gateway.kb.eval_cli import add_eval_command, run_eval
 from gateway.kb.loop_cli import add_gaps_command, run_gaps
 from gateway.kb.tune_cli import add_tune_command, run_tune
@@ -45,6 +46,7 @@ HANDLERS: dict[str, Handler] = {
     "eval": run_eval,
     "tune": run_tune,
     "gaps": run_gaps,
+    "calibrate": run_calibrate,
 }
 
 
@@ -55,6 +57,7 @@ def add_kb_commands(subparsers: Any) -> None:
     add_eval_command(subparsers)
     add_tune_command(subparsers)
     add_gaps_command(subparsers)
+    add_calibrate_command(subparsers)
 
 
 def run_kb_command(args: argparse.Namespace, settings: Settings) -> int:
