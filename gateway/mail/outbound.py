@@ -118,6 +118,8 @@ async def _prepare(tx: Tx, mail: MailService, outbound: Outbound) -> OutboundPla
     withheld = None
     if customer in blocked:
         withheld = f"not sent: {customer} is on the suppression list ({blocked[customer]})"
+    elif customer.endswith(".invalid") or "@" not in customer:
+        withheld = f"not sent: no address to reply to ({customer or 'none'})"
     elif mail.own.accepts(customer):
         withheld = f"not sent: {customer} is one of our own addresses"
     elif automatic and is_robot(customer):

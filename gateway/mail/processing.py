@@ -41,6 +41,7 @@ from gateway.models import AcceptResult, Attachment, AuthorKind, Identity, Inbou
 log = logging.getLogger(__name__)
 
 CHANNEL = threading.CHANNEL
+UNKNOWN_SENDER = "unknown-sender@sender.invalid"  # a released mail with no readable sender
 _SUBJECT_PREFIX = re.compile(r"^\s*((re|fwd?|tr|aw|sv|wg)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _SUBJECT_TOKEN = re.compile(r"\s*\[#[^\]]{1,40}\]\s*")
 
@@ -69,6 +70,7 @@ class IngestJob:
                 return  # processed before a crash marked the job done, or deleted
             raw = await blobs.get(tx.session, row.raw_sha256) or b""
             envelope_to = [str(a) for a in row.envelope_to or []]
+            envelope_from = row.envelope_from
         facts, failure = await self._parse(raw)
         if facts is None:
             if not release:
@@ -84,7 +86,7 @@ class IngestJob:
         elif facts.mail_class == BOUNCE:
             await bounces.apply(self.mail, inbound_id, facts)
         else:
-            await self._deliver(inbound_id, facts, envelope_to, released=release)
+            await self._deliver(inbound_id, facts, envelope_to, released=release, envelope_from=envelope_from)
 
     async def on_dead(self, tx: Tx, job: JobView, error: str) -> None:
         """A mail whose processing kept failing is quarantined with the error."""
@@ -109,10 +111,18 @@ class IngestJob:
         return facts, ""
 
     async def _deliver(
-        self, inbound_id: int, facts: MailFacts, envelope_to: list[str], *, released: bool
+        self,
+        inbound_id: int,
+        facts: MailFacts,
+        envelope_to: list[str],
+        *,
+        released: bool,
+        envelope_from: str = "",
     ) -> None:
         mail = self.mail
         sender_addr = normalise(facts.sender.address) if facts.sender and facts.sender.address else ""
+        if not sender_addr and released:  # an admin wants it processed: keep what we know
+            sender_addr = normalise(envelope_from) or UNKNOWN_SENDER
         if not sender_addr:
             await quarantine.quarantine(mail, inbound_id, "no readable From address", facts)
             return
