@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.audit import Actor, record
-from gateway.auth.roles import SCOPES, grants
+from gateway.auth.roles import AUTHENTICATED, SCOPES, grants
 from gateway.auth.users import user_view
 from gateway.clock import Clock
 from gateway.db.engine import SQLITE_BEGIN
@@ -202,5 +202,5 @@ async def authenticate_token(
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
         async with sessions() as session, session.begin():
             await session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
-    permissions = frozenset(view.scopes) & grants(owner.role)
+    permissions = (frozenset(view.scopes) | {AUTHENTICATED}) & grants(owner.role)
     return TokenAuth(user_view(owner), view, permissions)

@@ -28,7 +28,7 @@ from gateway.auth import (
     revoke_token,
     set_active,
 )
-from gateway.auth.roles import AUDIT_READ, KB_ADMIN, TICKETS_READ, TICKETS_WRITE
+from gateway.auth.roles import AUDIT_READ, AUTHENTICATED, KB_ADMIN, TICKETS_READ, TICKETS_WRITE
 from gateway.cli import main
 from gateway.clock import FakeClock
 from gateway.config import Settings
@@ -118,13 +118,13 @@ async def test_tokens_act_within_scopes_and_role_until_revoked(sessions: Session
     assert secret not in stored  # only its hash is kept
     found = await authenticate_token(sessions, secret, clock)
     assert found is not None and found.user.id == bot.id
-    assert found.permissions == {TICKETS_READ, AUDIT_READ}
+    assert found.permissions == {AUTHENTICATED, TICKETS_READ, AUDIT_READ}
     assert (await list_tokens(sessions))[0].last_used_at == clock.now()
 
     # an operator has no audit:read: the token loses it with its owner's role
     await change_role(sessions, "crm-bot", "operator", actor=ROOT, clock=clock)
     found = await authenticate_token(sessions, secret, clock)
-    assert found is not None and found.permissions == {TICKETS_READ}
+    assert found is not None and found.permissions == {AUTHENTICATED, TICKETS_READ}
 
     tampered = secret[:-1] + ("A" if secret[-1] != "A" else "B")
     assert await authenticate_token(sessions, tampered, clock) is None
@@ -158,7 +158,7 @@ async def test_tokens_expire_and_cannot_exceed_their_owners_role(
         await create_token(sessions, "late", "olga", [TICKETS_WRITE], actor=ROOT, clock=clock,
                            expires_at=clock.now())
     earlier = await authenticate_token(sessions, secret, FakeClock())  # before expiry
-    assert earlier is not None and earlier.permissions == {TICKETS_WRITE}
+    assert earlier is not None and earlier.permissions == {AUTHENTICATED, TICKETS_WRITE}
 
 
 def test_user_and_token_commands(migrated: Settings, monkeypatch: pytest.MonkeyPatch,
