@@ -102,11 +102,11 @@ async def token_form(request: web.Request) -> web.StreamResponse:
     days_raw, owner = str(form.get("days", "0") or "0"), str(form.get("user", ""))
     clock = request.app[CLOCK]
     try:
-        if not days_raw.isdigit() or int(days_raw) > accounts_api.MAX_TOKEN_DAYS:
+        if not days_raw.isdecimal() or int(days_raw) > accounts_api.MAX_TOKEN_DAYS:
             raise InvalidInputError("days must be a whole number of days (0: never expires)")
         expires = clock.now() + timedelta(days=int(days_raw)) if int(days_raw) else None
         secret, _view = await create_token(
-            request.app[SESSIONS], str(form.get("name", "")), int(owner) if owner.isdigit() else owner,
+            request.app[SESSIONS], str(form.get("name", "")), int(owner) if owner.isdecimal() else owner,
             scopes, actor=actor_for(request[USER]), clock=clock, expires_at=expires)
     except GuichetError as exc:
         return await accounts_page(request, error=str(exc), status=_status(exc))

@@ -149,7 +149,7 @@ def _opt_int(request: web.Request, key: str) -> int | None:
     raw = request.query.get(key)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or int(raw) > 2**31 - 1:
+    if not raw.isdecimal() or int(raw) > 2**31 - 1:
         raise BadRequest("invalid_" + key, f"{key} must be a positive number.")
     return int(raw)
 

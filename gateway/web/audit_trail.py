@@ -38,7 +38,7 @@ CONVERSATION_FIELDS = ("state", "assignee_id")
 
 async def snapshot(request: web.Request, subject: str | None, subject_id: str) -> dict[str, Any] | None:
     """The state of a ticket or conversation that the audit log keeps (no text)."""
-    if subject not in ("ticket", "conversation") or not subject_id.isdigit():
+    if subject not in ("ticket", "conversation") or not subject_id.isdecimal():
         return None
     operators = request.app.get(OPERATORS)
     if operators is None:

@@ -53,7 +53,7 @@ async def find(request: web.Request) -> web.StreamResponse:
     sessions = request.app[SESSIONS]
     raw = request.query.get("conversation_id", "")
     if raw:
-        if not raw.isdigit() or int(raw) > MAX_ID:
+        if not raw.isdecimal() or int(raw) > MAX_ID:
             raise BadRequest("invalid_conversation_id", "conversation_id must be a conversation's id.")
         async with sessions() as session:
             cid = await session.scalar(select(Conversation.customer_id).where(Conversation.id == int(raw)))

@@ -30,6 +30,7 @@ from urllib.parse import quote, urlsplit
 
 import nh3
 from aiohttp import hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from gateway.audit import reset_current_actor, set_current_actor
 from gateway.auth import load_session
@@ -253,7 +254,7 @@ def _forbidden(
 
 
 def _too_large_id(request: web.Request) -> bool:
-    return any(v.isdigit() and int(v) > MAX_ID for v in request.match_info.values())
+    return any(v.isdecimal() and int(v) > MAX_ID for v in request.match_info.values())
 
 
 async def _authenticate(request: web.Request) -> Principal | web.Response | None:
@@ -314,6 +315,8 @@ async def console_auth_middleware(request: web.Request, handler: Handler) -> web
     token = set_current_actor(found.actor(request.remote or ""))
     try:
         return await handler(request)
+    except HttpProcessingError as exc:  # a malformed body (multipart headers...) read by the handler
+        return json_error(400, "invalid_request", f"The request body is malformed: {exc.message}")
     finally:
         reset_current_actor(token)
 
