@@ -1,4 +1,5 @@
-"""The widget's files and the demo page of the fictional Colibri helpdesk."""
+"""The widget's files and the demo page of Colibri, the fictional invoicing and
+online-shop software whose help centre the sample knowledge base (examples/kb) is."""
 
 from __future__ import annotations
 
@@ -7,8 +8,13 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
+import gateway.web
+
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
+# The safe Markdown renderer the console uses too; /widget.js carries it in front of
+# the widget so that host pages still load one script.
+MARKDOWN_JS = Path(gateway.web.__file__).parent / "static" / "markdown.js"
 LANGS = ("fr", "en")
 
 _env = jinja2.Environment(
@@ -24,9 +30,9 @@ _DEMO_CSP = (
 )
 
 
-def _asset(filename: str, content_type: str) -> web.Response:
+def _asset(body: bytes, content_type: str) -> web.Response:
     return web.Response(
-        body=(STATIC / filename).read_bytes(),
+        body=body,
         content_type=content_type,
         charset="utf-8",
         headers={
@@ -38,11 +44,12 @@ def _asset(filename: str, content_type: str) -> web.Response:
 
 
 async def widget_js(_request: web.Request) -> web.Response:
-    return _asset("widget.js", "text/javascript")
+    body = MARKDOWN_JS.read_bytes() + b"\n" + (STATIC / "widget.js").read_bytes()
+    return _asset(body, "text/javascript")
 
 
 async def widget_css(_request: web.Request) -> web.Response:
-    return _asset("widget.css", "text/css")
+    return _asset((STATIC / "widget.css").read_bytes(), "text/css")
 
 
 def page_lang(request: web.Request) -> str:

@@ -158,7 +158,8 @@ def _message(data: dict[str, Any], limits: Limits) -> ChatMessage:
     if len(text) > limits.max_message_chars:
         raise ProtocolError(
             ErrorCode.TOO_LARGE,
-            f"message is longer than {limits.max_message_chars} characters",
+            f"message is longer than {limits.max_message_chars} characters ({len(text)}): "
+            "not saved, nothing was cut; shorten it or send it in parts",
             raw_id,
         )
     if not text.strip():
@@ -174,7 +175,8 @@ def parse_frame(raw: str, limits: Limits) -> ClientFrame:
     if len(raw.encode("utf-8", "surrogatepass")) > limits.max_frame_bytes:
         raise ProtocolError(
             ErrorCode.TOO_LARGE,
-            f"frame is larger than {limits.max_frame_bytes} bytes",
+            f"frame is larger than {limits.max_frame_bytes} bytes: a message may have at most "
+            f"{limits.max_message_chars} characters; not saved, nothing was cut",
             client_id_of(raw),
         )
     try:

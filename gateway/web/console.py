@@ -42,6 +42,7 @@ from gateway.web.security import (
     set_session_cookie,
     setup_security,
 )
+from gateway.web.words import CHANNELS, console_words, event_text
 
 STATIC_DIR = Path(__file__).parent / "static"
 LOGIN_THROTTLE = web.AppKey("console_login_throttle", LoginThrottle)
@@ -67,7 +68,11 @@ def age_text(since: datetime, now: datetime) -> str:
 
 
 def ticket_row(ticket: TicketView, now: datetime) -> dict[str, Any]:
-    return {**ticket.to_dict(), "age": age_text(ticket.created_at, now)}
+    return {
+        **ticket.to_dict(),
+        "age": age_text(ticket.created_at, now),
+        "channel_label": CHANNELS.get(ticket.channel, ticket.channel),
+    }
 
 
 def author_label(message: MessageView, conversation: ConversationView) -> str:
@@ -82,11 +87,13 @@ def message_item(message: MessageView, conversation: ConversationView) -> dict[s
     data = message_dict(message)
     data["label"] = author_label(message, conversation)
     data["time"] = message.created_at.strftime("%Y-%m-%d %H:%M")
+    if message.kind.value == "event":
+        data["text"] = event_text(message.text)  # "(explicit_request)" in words
     return data
 
 
 def _user_context(request: web.Request) -> dict[str, Any]:
-    return {"user": request[USER], "csrf": request[CSRF]}
+    return {"user": request[USER], "csrf": request[CSRF], "words": console_words()}
 
 
 # ------------------------------------------------------------------ pages

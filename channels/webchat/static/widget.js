@@ -6,8 +6,12 @@
  *           data-title="Chat with us"
  *           data-name="Ada Lovelace"></script>      (optional visitor display name)
  *
- * Wire protocol: channels/webchat/PROTOCOL.md.  Everything people or the bot wrote
- * is rendered with textContent only (bold and line breaks are DOM nodes we build).
+ *           data-bot-name="Colibri assistant"        (optional: the bot's name on its messages)
+ *
+ * Wire protocol: channels/webchat/PROTOCOL.md.  Nothing people or the bot wrote is ever
+ * parsed as HTML: the bot's and operators' Markdown goes through GuichetMarkdown
+ * (gateway/web/static/markdown.js, served in front of this file as part of /widget.js),
+ * which builds text nodes and a fixed set of elements; customers' text is shown as written.
  */
 (function () {
   "use strict";
@@ -25,6 +29,10 @@
       reconnecting: "Connection lost. Reconnecting…",
       sending: "Sending…",
       retry: "Retry",
+      bot: "Assistant",
+      you: "You",
+      count: "{n} / {max} characters",
+      tooLong: "Your message has {n} characters; the limit is {max}. It was not sent: shorten it or send it in several parts (your text is kept).",
       welcome: "Hello! Ask us your question, we are here to help.",
       errors: {
         too_large: "This message is too long.",
@@ -46,6 +54,10 @@
       reconnecting: "Connexion perdue. Reconnexion…",
       sending: "Envoi…",
       retry: "Réessayer",
+      bot: "Assistant",
+      you: "Vous",
+      count: "{n} / {max} caractères",
+      tooLong: "Votre message compte {n} caractères ; la limite est de {max}. Il n'a pas été envoyé : raccourcissez-le ou envoyez-le en plusieurs fois (votre texte est conservé).",
       welcome: "Bonjour ! Posez-nous votre question, nous sommes là pour vous aider.",
       errors: {
         too_large: "Ce message est trop long.",
@@ -71,6 +83,8 @@
   const lang = pickLang(data.lang || (navigator.languages && navigator.languages[0]) || navigator.language);
   const T = TEXTS[lang];
   const title = data.title || T.title;
+  const botName = data.botName || T.bot;
+  const MD = window.GuichetMarkdown; // carried in front of this file by /widget.js
   const KEY = "guichet:" + server;
   const store = safeStorage();
 
@@ -161,15 +175,17 @@
   badge.hidden = true;
   launcher.appendChild(badge);
 
-  const panel = el("section", { id: "guichet-panel", role: "dialog", "aria-label": title });
+  const panel = el("section", { id: "guichet-panel", role: "dialog", "aria-labelledby": "guichet-title" });
   panel.hidden = true;
   const header = el("div", { class: "guichet-header" });
-  header.appendChild(el("h2", { class: "guichet-title" }, title));
-  const status = el("span", { id: "guichet-status", "aria-live": "polite" });
-  header.appendChild(status);
+  header.appendChild(el("h2", { id: "guichet-title", class: "guichet-title" }, title));
   const closeButton = el("button", { type: "button", class: "guichet-close", "aria-label": T.close }, "×");
   header.appendChild(closeButton);
-  const log = el("div", { id: "guichet-log", role: "log", "aria-live": "polite" });
+  // Connection state on its own line under the header: a long "Reconnecting…" never
+  // squeezes or wraps the title.
+  const status = el("div", { id: "guichet-status", role: "status" });
+  status.hidden = true;
+  const log = el("div", { id: "guichet-log", role: "log", "aria-live": "polite", tabindex: "0", "aria-label": title });
   const intro = el("p", { class: "guichet-intro" }, T.welcome);
   log.appendChild(intro);
   const typing = el("div", { id: "guichet-typing", "aria-live": "polite" }, T.typing);
@@ -177,14 +193,18 @@
   const notice = el("div", { id: "guichet-notice", role: "alert" });
   notice.hidden = true;
   const form = el("form", { id: "guichet-form" });
+  // No maxlength: the browser would cut a long paste silently.  Over the limit, the
+  // counter and the notice say so and the message is refused, the text kept.
   const input = el("textarea", {
     id: "guichet-input", rows: "1", placeholder: T.placeholder, "aria-label": T.placeholder,
-    maxlength: String(state.maxChars),
+    "aria-describedby": "guichet-count",
   });
   const sendButton = el("button", { id: "guichet-send", type: "submit" }, T.send);
+  const count = el("div", { id: "guichet-count", "aria-live": "polite" });
+  count.hidden = true;
   form.appendChild(input);
   form.appendChild(sendButton);
-  for (const part of [header, log, typing, notice, form]) panel.appendChild(part);
+  for (const part of [header, status, log, typing, notice, count, form]) panel.appendChild(part);
   root.appendChild(panel);
   root.appendChild(launcher);
 
@@ -209,35 +229,16 @@
   }
 
   // -------------------------------------------------------------- rendering
-  /** Text to DOM nodes: line breaks, **bold**, http(s) links; never parsed as HTML. */
-  function appendRich(parent, text) {
-    String(text).split("\n").forEach((line, i) => {
-      if (i > 0) parent.appendChild(document.createElement("br"));
-      line.split(/(\*\*[^*\n]+?\*\*)/).forEach((part) => {
-        if (/^\*\*[^*\n]+?\*\*$/.test(part)) {
-          const strong = document.createElement("strong");
-          appendLinks(strong, part.slice(2, -2));
-          parent.appendChild(strong);
-        } else if (part) {
-          appendLinks(parent, part);
-        }
-      });
-    });
+  /** "{n} / {max}" with the numbers written for the visitor's language. */
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, (all, key) =>
+      (key in values ? Number(values[key]).toLocaleString(lang) : all));
   }
 
-  function appendLinks(parent, text) {
-    const re = /https?:\/\/[^\s<>"']+/g;
-    let last = 0;
-    let match;
-    while ((match = re.exec(text)) !== null) {
-      let url = match[0].replace(/[.,;:!?)\]]+$/, "");
-      if (match.index > last) parent.appendChild(document.createTextNode(text.slice(last, match.index)));
-      const a = el("a", { href: url, target: "_blank", rel: "noopener noreferrer nofollow" }, url);
-      parent.appendChild(a);
-      last = match.index + url.length;
-      re.lastIndex = last;
-    }
-    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+  /** The bot's and operators' Markdown, safely; customers' text as written. */
+  function appendText(parent, author, text) {
+    if (!MD) parent.appendChild(document.createTextNode(text)); // markdown.js missing: plain
+    else parent.appendChild(author === "customer" ? MD.plain(text) : MD.render(text));
   }
 
   function timeOf(iso) {
@@ -248,9 +249,10 @@
   function messageNode(author, authorName, text, iso) {
     const node = el("div", { class: "guichet-msg guichet-" + author });
     node.dataset.author = author;
-    if (author !== "customer" && authorName) node.appendChild(el("div", { class: "guichet-author" }, authorName));
+    const name = authorName || (author === "bot" ? botName : "");
+    if (author !== "customer" && name) node.appendChild(el("div", { class: "guichet-author" }, name));
     const body = el("div", { class: "guichet-text" });
-    appendRich(body, text);
+    appendText(body, author, text);
     node.appendChild(body);
     node.appendChild(el("div", { class: "guichet-meta" }, timeOf(iso)));
     return node;
@@ -269,7 +271,7 @@
     }
     if (author === "operator") hideRemoteTyping();
     if (live && author !== "customer" && !state.open) setUnread(state.unread + 1);
-    scrollDown();
+    scrollToLatest();
   }
 
   function insertBeforePending(node) {
@@ -308,15 +310,51 @@
     log.scrollTop = log.scrollHeight;
   }
 
-  function setStatus(text) {
-    status.textContent = text || "";
+  /** To the end, except that a long answer from the bot or an operator is shown from
+   * its start (its author and title), not from its last line. */
+  function scrollToLatest() {
+    const messages = log.querySelectorAll(".guichet-msg");
+    const last = messages[messages.length - 1];
+    if (last && last.dataset.author !== "customer" && last.offsetHeight > log.clientHeight - 16) {
+      log.scrollTop = last.offsetTop - 8; // #guichet-log is the offset parent
+    } else {
+      scrollDown();
+    }
   }
 
-  function showNotice(text) {
-    notice.textContent = text;
+  function setStatus(text) {
+    status.textContent = text || "";
+    status.hidden = !text;
+  }
+
+  /** A notice that goes away by itself, or stays until cleared when ``sticky``. */
+  function showNotice(text, sticky) {
+    notice.textContent = text || "";
     notice.hidden = !text;
     clearTimeout(showNotice.timer);
-    if (text) showNotice.timer = setTimeout(() => { notice.hidden = true; }, 8000);
+    if (text && !sticky) showNotice.timer = setTimeout(() => { notice.hidden = true; }, 8000);
+  }
+
+  /** The character counter near the limit, and what to do once over it. */
+  function updateCount() {
+    const n = input.value.length;
+    const over = n > state.maxChars;
+    count.hidden = n < state.maxChars * 0.8;
+    count.textContent = fill(T.count, { n: n, max: state.maxChars });
+    count.classList.toggle("guichet-over", over);
+    if (over) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+    if (!over && notice.dataset.kind === "too-long") {
+      delete notice.dataset.kind;
+      showNotice("");
+    }
+    return over;
+  }
+
+  function refuseTooLong() {
+    showNotice(fill(T.tooLong, { n: input.value.length, max: state.maxChars }), true);
+    notice.dataset.kind = "too-long";
+    input.focus();
   }
 
   function setUnread(n) {
@@ -536,7 +574,7 @@
     if (f.limits) {
       state.maxChars = f.limits.max_message_chars || state.maxChars;
       state.maxBytes = f.limits.max_frame_bytes || state.maxBytes;
-      input.maxLength = state.maxChars;
+      updateCount();
     }
     (Array.isArray(f.history) ? f.history : []).forEach((m) => renderMessage(m, false));
     state.ready = true;
@@ -582,12 +620,13 @@
   function setOpen(open) {
     state.open = open;
     panel.hidden = !open;
+    root.classList.toggle("guichet-open", open); // full screen on a phone (widget.css)
     launcher.setAttribute("aria-expanded", String(open));
     launcher.classList.toggle("guichet-active", open);
     if (open) {
       setUnread(0);
       connect(true);
-      scrollDown();
+      scrollToLatest();
       input.focus();
     }
   }
@@ -601,8 +640,9 @@
     ev.preventDefault();
     const text = input.value;
     if (!text.trim()) return;
-    if (text.length > state.maxChars) { showNotice(T.errors.too_large); return; }
+    if (updateCount()) { refuseTooLong(); return; } // refused, never cut: the text stays
     input.value = "";
+    updateCount();
     queueMessage(text, null);
     input.focus();
   });
@@ -613,6 +653,7 @@
     }
   });
   input.addEventListener("input", onInput);
+  input.addEventListener("input", updateCount);
   window.addEventListener("online", () => {
     if (state.wanted && !state.ws) {
       state.attempt = 0;

@@ -1,6 +1,12 @@
 // DOM building for the console.  Rule: data goes in with textContent or
-// setAttribute, never innerHTML.  Email HTML, already sanitised by the server,
-// is only ever shown inside a sandboxed iframe (srcdoc).
+// setAttribute, never innerHTML.  The bot's and operators' Markdown goes through
+// GuichetMarkdown (markdown.js, loaded by console.html before this module), which
+// builds text nodes and a fixed set of elements.  Email HTML, already sanitised by
+// the server, is only ever shown inside a sandboxed iframe (srcdoc).
+
+import { channelText, deliveryText, eventText } from "./console-words.js";
+
+const MD = globalThis.GuichetMarkdown;
 
 export function el(tag, attrs = {}, text) {
   const node = document.createElement(tag);
@@ -29,7 +35,9 @@ function timeNode(iso) {
   return el("time", { datetime: iso }, label);
 }
 
-/** One queue row; `selected` and `activity` are booleans. */
+/** One queue row; `selected` and `activity` are booleans.  The row itself takes the
+ * keyboard focus (console.js moves it with the arrow keys, Enter opens); its link
+ * stays for a middle click or "open in a new tab" and is left out of the Tab order. */
 export function ticketRow(ticket, { selected = false, activity = false } = {}) {
   const classes = ["ticket-row", `status-${word(ticket.status)}`];
   if (selected) classes.push("selected");
@@ -39,14 +47,16 @@ export function ticketRow(ticket, { selected = false, activity = false } = {}) {
     "data-ticket-id": ticket.id,
     "data-number": ticket.number,
     "data-created": ticket.created_at,
+    tabindex: "-1",
+    "aria-current": selected ? "true" : null,
   });
   const number = el("td", { class: "col-number" });
-  number.append(el("a", { href: `/console/tickets/${Number(ticket.id)}` }, ticket.number));
+  number.append(el("a", { href: `/console/tickets/${Number(ticket.id)}`, tabindex: "-1" }, ticket.number));
   row.append(
     number,
     el("td", { class: "col-subject" }, ticket.subject),
     el("td", { class: "col-customer" }, ticket.customer_name),
-    el("td", { class: "col-channel" }, ticket.channel),
+    el("td", { class: "col-channel" }, channelText(ticket.channel)),
     el("td", { class: "col-queue" }, ticket.queue),
     el("td", { class: "col-age" }, ageText(ticket.created_at)),
     el("td", { class: "col-assignee" }, ticket.assignee_name || "—"),
@@ -64,8 +74,18 @@ function authorLabel(message, customerName) {
 export function deliveryNode(message) {
   const failed = message.delivery === "failed";
   const detail = (message.meta && message.meta.delivery_detail) || "";
-  const label = failed && detail ? `not delivered: ${detail}` : message.delivery;
+  const label = failed && detail ? `not delivered: ${detail}` : deliveryText(message.delivery);
   return el("span", { class: `delivery delivery-${word(message.delivery)}`, title: detail }, label);
+}
+
+/** The text of a message: the bot's and operators' Markdown rendered safely, the
+ * customer's text as written (line breaks kept, bare links clickable). */
+export function messageText(message) {
+  const customer = message.author === "customer";
+  const box = el("div", { class: customer ? "msg-text msg-plain" : "msg-text msg-md" });
+  if (!MD) box.textContent = message.text ?? ""; // markdown.js missing: plain text
+  else box.append(customer ? MD.plain(message.text) : MD.render(message.text));
+  return box;
 }
 
 /** One message of the conversation: customer, bot, operator, note or event. */
@@ -77,7 +97,7 @@ export function messageNode(message, customerName) {
   };
   if (message.kind === "event") {
     const line = el("div", { class: "msg msg-event", ...common });
-    line.append(el("span", { class: "msg-text" }, message.text), " ", timeNode(message.created_at));
+    line.append(el("span", { class: "msg-text" }, eventText(message.text)), " ", timeNode(message.created_at));
     return line;
   }
   const note = message.kind === "note";
@@ -90,7 +110,7 @@ export function messageNode(message, customerName) {
   if (note) header.append(el("span", { class: "badge badge-internal" }, "internal"));
   header.append(timeNode(message.created_at));
   if (message.direction === "out" && message.delivery) header.append(deliveryNode(message));
-  node.append(header, el("div", { class: "msg-text" }, message.text));
+  node.append(header, messageText(message));
   if (message.html) {
     const details = el("details", { class: "msg-html" });
     const frame = el("iframe", { sandbox: "", referrerpolicy: "no-referrer", title: "Formatted message" });

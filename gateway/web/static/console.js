@@ -1,9 +1,11 @@
 // Guichet operator console: live queue, conversation view and operator actions.
-// Rendering (textContent only) is in console-render.js, the API client in console-api.js.
+// Rendering (textContent only) is in console-render.js, the API client in console-api.js,
+// code-to-words in console-words.js.
 
 import { api } from "./console-api.js";
 import { clearAssist, loadAssist } from "./console-assist.js";
 import { ageText, deliveryNode, messageNode, ticketRow, word } from "./console-render.js";
+import { channelText, reasonText, statusText } from "./console-words.js";
 
 const $ = (selector) => document.querySelector(selector);
 const ME = Number(document.querySelector('meta[name="user-id"]')?.content ?? "0");
@@ -19,6 +21,8 @@ const state = {
   conversation: null, // its conversation
   messageIds: new Set(),
   openSeq: 0,
+  pinned: true, // the conversation follows its newest message (until the operator scrolls up)
+  focusId: null, // the queue row that has (or last had) the keyboard focus
 };
 
 // ------------------------------------------------------------------ errors
@@ -42,7 +46,17 @@ function renderQueue() {
   const rows = tickets.map((t) =>
     ticketRow(t, { selected: state.ticket?.id === t.id, activity: state.activity.has(t.id) }),
   );
+  const hadFocus = document.activeElement?.closest?.("#ticket-list") != null;
   $("#ticket-list").replaceChildren(...rows);
+  // One row in the Tab order (roving tabindex): the focused one, else the open ticket's,
+  // else the first; the arrow keys move between rows (onQueueKey).
+  const keep = rows.find((r) => Number(r.dataset.ticketId) === state.focusId)
+    || rows.find((r) => Number(r.dataset.ticketId) === state.ticket?.id)
+    || rows[0];
+  if (keep) {
+    keep.tabIndex = 0;
+    if (hadFocus) keep.focus({ preventScroll: true });
+  }
   $("#queue-count").textContent = String(tickets.length);
   $("#queue-empty").hidden = tickets.length > 0;
   const waiting = tickets.filter((t) => t.status === "new").length;
@@ -75,24 +89,47 @@ async function loadQueue() {
 
 // ------------------------------------------------------------ conversation
 
+function nearEnd(box) {
+  return box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+}
+
+/** Show the newest message: always when ``force`` (a ticket opened, the operator's own
+ * message), else only if the operator had not scrolled up to read older ones. */
 function scrollToEnd(force) {
   const box = $("#conversation");
-  const nearEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
-  if (force || nearEnd) box.scrollTop = box.scrollHeight;
+  if (force) state.pinned = true;
+  if (state.pinned) box.scrollTop = box.scrollHeight;
+}
+
+/** Layout changes after the scroll (the suggestions panel filling in, a resized
+ * window, the typing line) shrink or grow the box: follow the newest message again. */
+function keepPinned() {
+  const box = $("#conversation");
+  box.addEventListener("scroll", () => {
+    state.pinned = nearEnd(box);
+  }, { passive: true });
+  if (typeof ResizeObserver === "function") {
+    new ResizeObserver(() => {
+      if (state.pinned) box.scrollTop = box.scrollHeight;
+    }).observe(box);
+  }
 }
 
 function renderMessages(messages) {
   state.messageIds = new Set(messages.map((m) => m.id));
   const customer = state.conversation?.customer_name;
-  $("#conversation").replaceChildren(...messages.map((m) => messageNode(m, customer)));
-  scrollToEnd(true);
+  const box = $("#conversation");
+  const top = box.scrollTop;
+  box.replaceChildren(...messages.map((m) => messageNode(m, customer)));
+  if (state.pinned) scrollToEnd(false);
+  else box.scrollTop = top;
 }
 
-function appendMessage(message) {
+function appendMessage(message, own = false) {
   if (state.messageIds.has(message.id)) return;
   state.messageIds.add(message.id);
   $("#conversation").append(messageNode(message, state.conversation?.customer_name));
-  scrollToEnd(message.author === "operator");
+  scrollToEnd(own);
 }
 
 function updateDelivery(message) {
@@ -105,14 +142,16 @@ function renderTicketHead() {
   const conversation = state.conversation;
   $("#no-ticket").hidden = Boolean(ticket);
   $("#ticket-detail").hidden = !ticket;
+  document.body.classList.toggle("has-ticket", Boolean(ticket)); // narrow screens: list or detail
   if (!ticket) return;
   $("#ticket-number").textContent = ticket.number;
   $("#ticket-subject").textContent = ticket.subject;
   const status = $("#ticket-status");
-  status.textContent = ticket.status;
+  status.textContent = statusText(ticket.status);
   status.className = `status status-${word(ticket.status)}`;
   $("#ticket-customer").textContent = conversation?.customer_name || ticket.customer_name || "";
-  $("#ticket-channel").textContent = conversation?.channel || ticket.channel || "";
+  $("#ticket-channel").textContent = channelText(conversation?.channel || ticket.channel || "");
+  $("#ticket-reason").textContent = reasonText(ticket.handoff_reason) || "—";
   $("#ticket-queue").textContent = ticket.queue;
   $("#ticket-assignee").textContent = ticket.assignee_name || "—";
   const resolved = ticket.status === "resolved";
@@ -129,11 +168,13 @@ async function openTicket(id, push) {
     const { ticket } = await api("GET", `/api/tickets/${Number(id)}`);
     const data = await api("GET", `/api/conversations/${Number(ticket.conversation_id)}`);
     if (seq !== state.openSeq) return; // another ticket was clicked meanwhile
+    const another = state.ticket?.id !== ticket.id;
     state.ticket = ticket;
     state.conversation = data.conversation;
     state.activity.delete(ticket.id);
     setTyping(null);
     renderTicketHead();
+    if (another) state.pinned = true; // a resync keeps the operator's place
     renderMessages(data.messages);
     renderQueue();
     $("#draft-notice").hidden = true;
@@ -164,13 +205,14 @@ async function refreshOpenTicket() {
 
 // ----------------------------------------------------------------- actions
 
-async function act(button, action) {
+/** Run an operator action; a failure says what did not happen and why. */
+async function act(button, action, failed) {
   button.disabled = true;
   hideError();
   try {
     await action();
   } catch (error) {
-    showError(error.message);
+    showError(failed ? `${failed} ${error.message}` : error.message);
   } finally {
     button.disabled = false;
     renderTicketHead();
@@ -181,14 +223,14 @@ function takeOver() {
   return act($("#btn-take"), async () => {
     const { ticket } = await api("POST", `/api/tickets/${Number(state.ticket.id)}/take`);
     upsertTicket(ticket);
-  });
+  }, "The ticket was not taken over.");
 }
 
 function resolveTicket() {
   return act($("#btn-resolve"), async () => {
     const { ticket } = await api("POST", `/api/tickets/${Number(state.ticket.id)}/resolve`);
     upsertTicket(ticket);
-  });
+  }, "The ticket was not resolved.");
 }
 
 function handBack() {
@@ -198,7 +240,7 @@ function handBack() {
     state.conversation = conversation;
     if (conversation.ticket) upsertTicket(conversation.ticket);
     else await refreshOpenTicket();
-  });
+  }, "The conversation was not handed back to the bot.");
 }
 
 function draftArticle() {
@@ -211,25 +253,31 @@ function draftArticle() {
     link.textContent = `Draft #${draft.id} “${draft.title}”`;
     notice.replaceChildren(link, " created: an admin reviews it before it goes into the knowledge base.");
     notice.hidden = false;
-  });
+  }, "No draft was created.");
 }
 
 function send(kind) {
   const field = kind === "note" ? $("#note-text") : $("#reply-text");
   const button = kind === "note" ? $("#btn-note") : $("#btn-reply");
+  const what = kind === "note" ? "The note" : "The reply";
+  if (!field.value.trim()) {
+    showError(kind === "note" ? "Write the note first." : "Write a reply first.");
+    field.focus();
+    return Promise.resolve();
+  }
+  // The text stays in the box until the server has it: a failure loses nothing.
   return act(button, async () => {
     const text = field.value.trim();
-    if (!text) throw new Error(kind === "note" ? "Write the note first." : "Write a reply first.");
     const path = kind === "note" ? "notes" : "reply";
     const id = Number(state.conversation.id);
     const { message } = await api("POST", `/api/conversations/${id}/${path}`, { text });
     field.value = "";
-    appendMessage(message);
+    appendMessage(message, true);
     if (kind === "reply") {
       typing.stop();
-      await refreshOpenTicket(); // a reply takes the ticket over
+      await refreshOpenTicket().catch(() => {}); // a reply takes the ticket over
     }
-  });
+  }, `${what} was not sent; your text is kept in the box.`);
 }
 
 // ------------------------------------------------------------------ typing
@@ -349,6 +397,42 @@ function connect() {
   });
 }
 
+// ---------------------------------------------------------------- keyboard
+
+/** The queue by keyboard: arrows, Home and End move between rows, Enter or Space
+ * opens the focused ticket. */
+function onQueueKey(event) {
+  const row = event.target.closest?.(".ticket-row");
+  if (!row || event.altKey || event.ctrlKey || event.metaKey) return;
+  const rows = [...document.querySelectorAll("#ticket-list .ticket-row")];
+  const at = rows.indexOf(row);
+  const to = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: rows.length - 1 }[event.key];
+  if (to !== undefined) {
+    event.preventDefault();
+    const next = rows[Math.max(0, Math.min(rows.length - 1, to))];
+    if (next) focusRow(next);
+  } else if (event.key === "Enter" || event.key === " ") {
+    event.preventDefault();
+    openTicket(Number(row.dataset.ticketId), true);
+  }
+}
+
+function focusRow(row) {
+  for (const other of document.querySelectorAll("#ticket-list .ticket-row")) other.tabIndex = -1;
+  row.tabIndex = 0;
+  state.focusId = Number(row.dataset.ticketId);
+  row.focus();
+}
+
+/** Narrow screens show the queue or a ticket: back to the queue. */
+function backToQueue() {
+  const id = state.ticket?.id;
+  history.pushState({}, "", "/console");
+  closeTicket();
+  const row = id && document.querySelector(`#ticket-list .ticket-row[data-ticket-id="${Number(id)}"]`);
+  if (row) focusRow(row);
+}
+
 // -------------------------------------------------------------------- wire
 
 function init() {
@@ -356,8 +440,18 @@ function init() {
     const row = event.target.closest(".ticket-row");
     if (!row || event.ctrlKey || event.metaKey || event.shiftKey) return; // new tab: let the link work
     event.preventDefault();
+    state.focusId = Number(row.dataset.ticketId);
     openTicket(Number(row.dataset.ticketId), true);
   });
+  $("#ticket-list").addEventListener("keydown", onQueueKey);
+  $("#ticket-list").addEventListener("focusin", (event) => {
+    const row = event.target.closest?.(".ticket-row");
+    if (row) state.focusId = Number(row.dataset.ticketId);
+  });
+  $("#btn-back").addEventListener("click", backToQueue);
+  const first = $("#ticket-list .ticket-row.selected") || $("#ticket-list .ticket-row");
+  if (first) first.tabIndex = 0; // the server-rendered queue, until the live one replaces it
+  keepPinned();
   $("#btn-take").addEventListener("click", takeOver);
   $("#btn-resolve").addEventListener("click", resolveTicket);
   $("#btn-handback").addEventListener("click", handBack);
