@@ -34,6 +34,7 @@ PREFIX = "gch_"
 TOKEN_RE = re.compile(r"gch_[A-Za-z0-9_-]{43}")
 SHOWN_CHARS = 10
 MAX_NAME_CHARS = 100
+MAX_ID = 2**31 - 1  # ids are 32-bit: a larger one names nobody
 LAST_USED_EVERY = timedelta(minutes=1)  # how often a busy token's last_used_at is written
 
 
@@ -114,7 +115,7 @@ async def create_token(
     token = PREFIX + secrets.token_urlsafe(32)
     async with sessions() as session, session.begin():
         if isinstance(user, int):
-            owner = await session.get(User, user)
+            owner = await session.get(User, user) if 0 < user <= MAX_ID else None
         else:
             owner = await session.scalar(select(User).where(User.name == user.strip().lower()))
         if owner is None:

@@ -153,7 +153,7 @@ async def list_users(sessions: async_sessionmaker[AsyncSession]) -> list[UserVie
 
 async def _find(session: AsyncSession, who: int | str) -> User:
     if isinstance(who, int):
-        row = await session.get(User, who)
+        row = await session.get(User, who) if 0 < who <= 2**31 - 1 else None
     else:
         row = await session.scalar(select(User).where(User.name == normalise_name(who)))
     if row is None:

@@ -25,10 +25,17 @@ EXPORT_FORMAT = "guichet.customer-export/1"
 CHANNEL_RE = re.compile(r"[a-z0-9_-]{1,32}")
 MAX_ADDRESS_CHARS = 320
 Sessions = async_sessionmaker[AsyncSession]
+MAX_ID = 2**31 - 1
+
+
+def _check_id(customer_id: int) -> None:
+    if not 0 < customer_id <= MAX_ID:  # ids are 32-bit: a larger one names nobody
+        raise NotFoundError(f"no customer {customer_id}")
 
 
 async def load_scope(session: AsyncSession, customer_id: int, *, lock: bool = False) -> CustomerScope:
     """The customer's ids; with ``lock`` its row and conversations are locked."""
+    _check_id(customer_id)
     stmt = select(Customer.id).where(Customer.id == customer_id)
     if await session.scalar(stmt.with_for_update() if lock else stmt) is None:
         raise NotFoundError(f"no customer {customer_id}")
@@ -47,6 +54,7 @@ async def load_scope(session: AsyncSession, customer_id: int, *, lock: bool = Fa
 
 async def customer_detail(sessions: Sessions, customer_id: int) -> dict[str, Any]:
     """The customer, their identities and conversations (with tickets), for operators."""
+    _check_id(customer_id)
     async with sessions() as session:
         customer = await session.get(Customer, customer_id)
         if customer is None:
