@@ -199,9 +199,10 @@ class MailboxReader:
     async def sync(self, session: ImapSession, last_uid: int, stop: asyncio.Event) -> int:
         """Import everything above ``last_uid``, again until nothing is new; returns
         the new last UID."""
+        session.new_mail_announced()  # what was announced before this search is found by it
         while not stop.is_set():
             uids = await session.uids_after(last_uid)
-            if not uids:
+            if not uids and not session.new_mail_announced():
                 break
             for uid in uids:
                 if stop.is_set():

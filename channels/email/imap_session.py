@@ -12,15 +12,17 @@ import contextlib
 import logging
 import re
 import ssl
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 import aioimaplib
 
 from channels.email.imap_config import KEYWORD, MailboxConfig
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
 _UIDNEXT = re.compile(rb"\[UIDNEXT (\d+)\]")
@@ -116,6 +118,43 @@ def parse_body(response: aioimaplib.Response, uid: int) -> bytes | None:
     return None
 
 
+_EXISTS = re.compile(rb"^(\* )?\d+ EXISTS")
+
+
+class _Protocol(aioimaplib.IMAP4ClientProtocol):
+    """Notes new mail announced outside IDLE.  aioimaplib drops an untagged
+    ``* N EXISTS`` that arrives with another command's response (Dovecot sends it
+    with the next response after a delivery), and the server does not repeat it in
+    the following IDLE: without this the mail would wait for the IDLE refresh."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.exists_seen = False
+
+    def _untagged_response(self, line: bytes) -> object:
+        if _EXISTS.match(line):
+            self.exists_seen = True
+        return super()._untagged_response(line)
+
+
+class _Client(aioimaplib.IMAP4):
+    protocol: _Protocol
+
+    def create_client(  # same as aioimaplib's, with our protocol
+        self,
+        host: str,
+        port: int,
+        loop: asyncio.AbstractEventLoop | None,
+        conn_lost_cb: Callable[[Exception | None], None] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        local_loop = loop if loop is not None else asyncio.get_running_loop()
+        self.protocol = _Protocol(local_loop, conn_lost_cb)
+        self._client_task = local_loop.create_task(
+            local_loop.create_connection(lambda: self.protocol, host, port, ssl=ssl_context)
+        )
+
+
 class ImapSession:
     """A logged-in connection with ``box.folder`` selected; :meth:`open` makes one."""
 
@@ -136,7 +175,7 @@ class ImapSession:
         """Connect, log in and select; ``seconds`` bounds each step and command."""
         lost = asyncio.Event()
         context = ssl.create_default_context() if box.tls else None
-        client = aioimaplib.IMAP4(
+        client = _Client(
             host=box.host,
             port=box.port,
             timeout=seconds,
@@ -146,7 +185,7 @@ class ImapSession:
         session = cls(box, client, lost, seconds)
         try:
             await client.wait_hello_from_server()
-            response = await client.login(box.user, box.password)
+            response = await session._call(client.login(box.user, box.password))
             if response.result != "OK":
                 raise ImapAuthError(f"{box}: login refused ({response.result})")
             await session._select()
@@ -157,7 +196,8 @@ class ImapSession:
 
     async def _select(self) -> None:
         response = _ok(
-            await self.client.select(aioimaplib.quoted(self.box.folder)), f"SELECT {self.box.folder}"
+            await self._call(self.client.select(aioimaplib.quoted(self.box.folder))),
+            f"SELECT {self.box.folder}",
         )
         text = b"\n".join(x for x in response.lines if isinstance(x, bytes))
         validity = _UIDVALIDITY.search(text)
@@ -170,22 +210,32 @@ class ImapSession:
         if uidnext is not None:
             self.uidnext = int(uidnext.group(1))
         else:  # rare: ask for the highest UID instead
-            uids = parse_uids(_ok(await self.client.uid_search("UID", "*", charset=None), "UID SEARCH"))
+            uids = parse_uids(
+                _ok(await self._call(self.client.uid_search("UID", "*", charset=None)), "UID SEARCH")
+            )
             self.uidnext = max(uids, default=0) + 1
 
     # ------------------------------------------------------------------ reading
     def can_idle(self) -> bool:
         return self.client.has_capability("IDLE")
 
+    def new_mail_announced(self) -> bool:
+        """True once after the server announced new mail (``EXISTS``) since the last call."""
+        seen, self.client.protocol.exists_seen = self.client.protocol.exists_seen, False
+        return bool(seen)
+
     async def uids_after(self, last_uid: int) -> list[int]:
         """UIDs above ``last_uid``, ascending (``N:*`` also names the highest UID
         when it is below N, hence the filter)."""
-        response = _ok(await self.client.uid_search("UID", f"{last_uid + 1}:*", charset=None), "UID SEARCH")
+        response = _ok(
+            await self._call(self.client.uid_search("UID", f"{last_uid + 1}:*", charset=None)), "UID SEARCH"
+        )
         return sorted(u for u in set(parse_uids(response)) if u > last_uid)
 
     async def uids_since(self, day: date) -> list[int]:
         response = _ok(
-            await self.client.uid_search("SINCE", imap_date(day), charset=None), "UID SEARCH SINCE"
+            await self._call(self.client.uid_search("SINCE", imap_date(day), charset=None)),
+            "UID SEARCH SINCE",
         )
         return sorted(set(parse_uids(response)))
 
@@ -197,14 +247,15 @@ class ImapSession:
         for start in range(0, len(wanted), 500):
             chunk = ",".join(str(u) for u in wanted[start : start + 500])
             response = _ok(
-                await self.client.uid("fetch", chunk, "(UID INTERNALDATE FLAGS RFC822.SIZE)"), "UID FETCH"
+                await self._call(self.client.uid("fetch", chunk, "(UID INTERNALDATE FLAGS RFC822.SIZE)")),
+                "UID FETCH",
             )
             found.update(parse_metas(response))
         return found
 
     async def fetch(self, uid: int) -> bytes | None:
         """The whole message, without setting ``\\Seen``; None when it is gone."""
-        response = _ok(await self.client.uid("fetch", str(uid), "(UID BODY.PEEK[])"), "UID FETCH")
+        response = _ok(await self._call(self.client.uid("fetch", str(uid), "(UID BODY.PEEK[])")), "UID FETCH")
         return parse_body(response, uid)
 
     # ------------------------------------------------------------------ after import
@@ -230,17 +281,23 @@ class ImapSession:
         elif after_import != "seen":
             self._warn_once("keyword", f"the server keeps no keyword {KEYWORD}; marking imported mail \\Seen")
             flags.append("\\Seen")
-        _ok(await self.client.uid("store", str(uid), "+FLAGS.SILENT", f"({' '.join(flags)})"), "UID STORE")
+        _ok(
+            await self._call(self.client.uid("store", str(uid), "+FLAGS.SILENT", f"({' '.join(flags)})")),
+            "UID STORE",
+        )
 
     async def _move(self, uid: int, folder: str) -> bool:
         target = aioimaplib.quoted(folder)
         if self.client.has_capability("MOVE"):
-            response = await self.client.uid("move", str(uid), target)
+            response = await self._call(self.client.uid("move", str(uid), target))
         elif self.client.has_capability("UIDPLUS"):
-            response = await self.client.uid("copy", str(uid), target)
+            response = await self._call(self.client.uid("copy", str(uid), target))
             if response.result == "OK":
-                _ok(await self.client.uid("store", str(uid), "+FLAGS.SILENT", "(\\Deleted)"), "UID STORE")
-                response = await self.client.uid("expunge", str(uid))
+                _ok(
+                    await self._call(self.client.uid("store", str(uid), "+FLAGS.SILENT", "(\\Deleted)")),
+                    "UID STORE",
+                )
+                response = await self._call(self.client.uid("expunge", str(uid)))
         else:
             self._warn_once(
                 "move", "the server can move no single message (no MOVE, no UIDPLUS); flagging instead"
@@ -254,7 +311,7 @@ class ImapSession:
     # ------------------------------------------------------------------ waiting
     async def idle(self, seconds: float, stop: asyncio.Event) -> None:
         """IDLE until the server reports a change, ``seconds`` pass, or ``stop``."""
-        idle = await self.client.idle_start(timeout=seconds)
+        idle = await self._call(self.client.idle_start(timeout=seconds))
         waits = {
             asyncio.ensure_future(self.client.wait_server_push(timeout=seconds + self.timeout)),
             asyncio.ensure_future(stop.wait()),
@@ -270,7 +327,25 @@ class ImapSession:
             idle.cancel()
             raise ImapError(f"{self.box}: connection lost")
         self.client.idle_done()
-        _ok(await asyncio.wait_for(idle, self.timeout), "IDLE")
+        _ok(await self._call(idle), "IDLE")
+
+    async def _call(self, command: Awaitable[T]) -> T:
+        """Await one command, or fail at once when the connection drops (aioimaplib
+        would let the command wait for its timeout)."""
+        task = asyncio.ensure_future(command)
+        lost = asyncio.ensure_future(self.lost.wait())
+        try:
+            await asyncio.wait({task, lost}, timeout=self.timeout + 1, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+            raise ImapError(
+                f"{self.box}: connection lost" if self.lost.is_set() else f"{self.box}: no answer"
+            )
+        return task.result()
 
     async def close(self) -> None:
         """LOGOUT, politely; the connection is closed whatever happens."""

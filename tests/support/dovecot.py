@@ -82,11 +82,11 @@ first_valid_uid = 0
 first_valid_gid = 0
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/users
+  args = scheme=PLAIN username_format=%u {root}/users/%u
 }}
 userdb {{
   driver = passwd-file
-  args = username_format=%u {root}/users
+  args = username_format=%u {root}/users/%u
   default_fields = home={root}/mail/%u
 }}
 service imap-login {{
@@ -122,7 +122,7 @@ class Dovecot:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Dovecot:
-        for sub in ("run", "state", "mail"):
+        for sub in ("run", "state", "mail", "users"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         self._write_users()
         if self._as_root:  # Dovecot's auth and mail processes run as other users
@@ -134,6 +134,7 @@ class Dovecot:
             [DOVECOT, "-F", "-c", str(conf)],
             stdout=subprocess.DEVNULL,
             stderr=open(self.dir / "stderr.log", "ab"),  # noqa: SIM115 - the child keeps it
+            start_new_session=True,  # its own process group, stopped as one
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -150,11 +151,13 @@ class Dovecot:
     def stop(self, *, keep: bool = False) -> None:
         """Stop the server; ``keep=True`` keeps its mail for a later :meth:`start`."""
         if self._proc is not None and self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGTERM)
+            # the whole group at once (master, login and imap processes): clients see
+            # their connection close now, not after the master's shutdown grace time
+            os.killpg(self._proc.pid, signal.SIGTERM)
             try:
                 self._proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self._proc.kill()
+                os.killpg(self._proc.pid, signal.SIGKILL)
                 self._proc.wait()
         self._proc = None
         if not keep:
@@ -176,8 +179,12 @@ class Dovecot:
         return self.url(user)
 
     def _write_users(self) -> None:
-        lines = [f"{u}:{{PLAIN}}{p}::::::\n" for u, p in self.passwords.items()]
-        (self.dir / "users").write_text("".join(lines))
+        # One passwd-file per user: a new file is read at once (a rewritten one may be
+        # cached for the second it was written in).
+        for u, p in self.passwords.items():
+            path = self.dir / "users" / u
+            if not path.exists():
+                path.write_text(f"{u}:{{PLAIN}}{p}::::::\n")
 
     def url(self, user: str, folder: str = "INBOX", **query: str) -> str:
         q = "&".join(f"{k}={v}" for k, v in query.items())
@@ -191,7 +198,7 @@ class Dovecot:
         """What a server rebuild does: forget the UID list and indexes, so the next
         session gets a new UIDVALIDITY and new UIDs for the same messages."""
         box = self.maildir(user)
-        for p in box.glob("dovecot*"):
+        for p in [box / "dovecot-uidlist", *box.glob("dovecot.index*")]:  # keywords stay
             if p.is_file():
                 p.unlink()
         time.sleep(1.1)  # Dovecot's new UIDVALIDITY is the current second: make it differ

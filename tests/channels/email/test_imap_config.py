@@ -24,9 +24,14 @@ def test_a_tls_url_with_encoded_credentials() -> None:
 def test_defaults_and_per_folder_overrides() -> None:
     box = parse_mailbox_url("imap://u:p@127.0.0.1:1143", import_existing=True, after_import="keyword")
     assert (box.port, box.tls, box.folder, box.import_existing, box.after_import) == (
-        1143, False, "INBOX", True, "keyword"
+        1143,
+        False,
+        "INBOX",
+        True,
+        "keyword",
     )
-    box = parse_mailbox_url("imaps://u:p@h/INBOX?import_existing=false&after_import=move:Done", import_existing=True)
+    url = "imaps://u:p@h/INBOX?import_existing=false&after_import=move:Done"
+    box = parse_mailbox_url(url, import_existing=True)
     assert (box.import_existing, box.after_import, box.move_to) == (False, "move:Done", "Done")
 
 
@@ -56,7 +61,8 @@ def test_the_password_never_shows_in_logs() -> None:
 
 def test_a_folder_listed_twice_is_refused() -> None:
     with pytest.raises(MailboxConfigError, match="twice"):
-        parse_mailboxes(["imaps://u:a@H/INBOX", "imaps://u:b@h:993/INBOX"], import_existing=False, after_import="seen")
+        urls = ["imaps://u:a@H/INBOX", "imaps://u:b@h:993/INBOX"]
+        parse_mailboxes(urls, import_existing=False, after_import="seen")
 
 
 def test_settings_from_toml_and_environment(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -111,9 +117,8 @@ def test_fetch_responses_pick_the_right_message() -> None:
     )
     assert parse_body(response, 9) == bytes(raw)
     assert parse_body(response, 8) is None
-    metas = parse_metas(
-        Response("OK", [b'1 FETCH (UID 4 INTERNALDATE "03-Dec-2026 10:26:02 +0100" FLAGS (\\Seen $X) RFC822.SIZE 62)'])
-    )
+    line = b'1 FETCH (UID 4 INTERNALDATE "03-Dec-2026 10:26:02 +0100" FLAGS (\\Seen $X) RFC822.SIZE 62)'
+    metas = parse_metas(Response("OK", [line]))
     assert metas[4].flags == {"\\Seen", "$X"} and metas[4].size == 62
     assert metas[4].internaldate == datetime(2026, 12, 3, 9, 26, 2, tzinfo=UTC)
 
