@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 
@@ -12,6 +13,7 @@ from gateway.flow import replies
 from gateway.flow.store import SqlStore
 from gateway.flow.tx import Tx, message_view
 from gateway.models import AuthorKind, ConversationState, MessageKind, TicketStatus
+from gateway.tickets import history, hooks, lifecycle, sla_clock
 from gateway.views import ConversationView, MessageView, TicketView, UserView
 
 MAX_TEXT = 10_000
@@ -75,26 +77,34 @@ class SqlOperatorService:
         return ticket, conv
 
     async def _take(self, tx: Tx, ticket: Ticket, conv: Conversation, user: UserView) -> None:
-        if ticket.status == TicketStatus.RESOLVED.value:
-            raise ConflictError(f"ticket {ticket.number} is resolved")
-        if ticket.assignee_id == user.id and ticket.status == TicketStatus.OPEN.value:
+        status = TicketStatus(ticket.status)
+        if status in lifecycle.DONE:
+            raise ConflictError(f"ticket {ticket.number} is {lifecycle.LABELS[status]}")
+        if ticket.assignee_id == user.id and status is not TicketStatus.NEW:
             return
-        if ticket.status == TicketStatus.OPEN.value and ticket.assignee_id not in (None, user.id):
+        if ticket.assignee_id not in (None, user.id):
             raise ConflictError(f"ticket {ticket.number} is already taken by another operator")
-        ticket.status = TicketStatus.OPEN.value
+        await hooks.on_ticket_created(tx, ticket, conv)  # if the core did not call it
+        before = {"assignee_id": ticket.assignee_id, "status": ticket.status}
         ticket.assignee_id = user.id
+        if status is TicketStatus.NEW:
+            await lifecycle.transition(tx, ticket, conv, TicketStatus.OPEN, actor_id=user.id, announce=False)
+        else:
+            await lifecycle.sync_conversation(tx, conv, ticket)
         ticket.updated_at = tx.now()
-        tx.set_state(conv, ConversationState.OPERATOR, assignee=user.id)
+        await history_record(tx, ticket, before, user)
         await tx.add_event(conv, f"{_name(user)} took over ticket {ticket.number}.")
+        await sla_clock.refresh(tx, ticket)
         await tx.emit_ticket("ticket.updated", ticket)
 
     async def reply(self, conversation_id: int, user: UserView, text: str) -> MessageView:
         text = _clean(text)
         async with self.store.tx(fast=True) as tx:
             conv = await tx.lock_conversation(conversation_id)
-            ticket = await tx.active_ticket(conv.id)
+            ticket = await active_ticket(tx, conv.id)
             if ticket is None:
                 ticket = await tx.open_ticket(conv, subject="(opened by an operator)", reason="operator")
+                await hooks.on_ticket_created(tx, ticket, conv)
                 await tx.emit_ticket("ticket.created", ticket)
             await self._take(tx, ticket, conv, user)
             msg = await tx.add_message(
@@ -105,8 +115,9 @@ class SqlOperatorService:
                 author_id=user.id,
                 author_name=_name(user),
             )
-            if ticket.first_response_at is None:
-                ticket.first_response_at = tx.now()
+            first = ticket.first_response_at is None
+            await hooks.on_human_reply(tx, ticket, msg)  # first / next response clocks
+            if first:
                 ticket.updated_at = tx.now()
                 await tx.emit_ticket("ticket.updated", ticket)
             return message_view(msg)
@@ -129,8 +140,8 @@ class SqlOperatorService:
     async def resolve(self, ticket_id: int, user: UserView) -> TicketView:
         async with self.store.tx(fast=True) as tx:
             ticket, conv = await self._locked_ticket(tx, ticket_id)
-            if ticket.status == TicketStatus.RESOLVED.value:
-                raise ConflictError(f"ticket {ticket.number} is already resolved")
+            if ticket.status in (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value):
+                raise ConflictError(f"ticket {ticket.number} is already {ticket.status}")
             await self._close(tx, ticket, conv, user, ConversationState.RESOLVED)
             await tx.add_message(
                 conv,
@@ -145,7 +156,7 @@ class SqlOperatorService:
             conv = await tx.lock_conversation(conversation_id)
             if conv.state == ConversationState.BOT.value:
                 raise ConflictError("the bot already holds this conversation")
-            ticket = await tx.active_ticket(conv.id)
+            ticket = await active_ticket(tx, conv.id)
             if ticket is not None:
                 await self._close(tx, ticket, conv, user, ConversationState.BOT, verb="handed back")
             else:
@@ -167,12 +178,33 @@ class SqlOperatorService:
         state: ConversationState,
         verb: str = "resolved",
     ) -> None:
-        now = tx.now()
-        ticket.status = TicketStatus.RESOLVED.value
-        ticket.resolved_at = now
-        ticket.updated_at = now
         if ticket.assignee_id is None:
             ticket.assignee_id = user.id
+        await hooks.on_ticket_created(tx, ticket, conv)
+        await lifecycle.transition(
+            tx, ticket, conv, TicketStatus.RESOLVED, actor_id=user.id, reason=verb, announce=False
+        )
         tx.set_state(conv, state)
         await tx.add_event(conv, f"{_name(user)} {verb} ticket {ticket.number}.")
+        await sla_clock.refresh(tx, ticket)
         await tx.emit_ticket("ticket.updated", ticket)
+
+
+async def history_record(tx: Tx, ticket: Ticket, before: dict[str, Any], user: UserView) -> None:
+    after = {"assignee_id": ticket.assignee_id, "status": ticket.status}
+    await history.record(tx, ticket, "assign", dict(before), after, actor_id=user.id, reason="took over")
+
+
+async def active_ticket(tx: Tx, conversation_id: int) -> Ticket | None:
+    """The conversation's ticket still being worked on (not resolved, not closed).
+    (``Tx.active_ticket`` counts a closed ticket as active.)"""
+    stmt = (
+        select(Ticket)
+        .where(
+            Ticket.conversation_id == conversation_id,
+            Ticket.status.in_([s.value for s in lifecycle.ACTIVE]),
+        )
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )
+    return (await tx.session.execute(stmt)).scalar_one_or_none()
