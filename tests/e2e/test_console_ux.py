@@ -5,11 +5,12 @@ console and in the widget), events in words, clear errors that keep the text, a 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from tests.e2e.pages import TIMEOUT, last_bot_text, ticket_number, visitor_asks
+from tests.e2e.pages import TIMEOUT, last_bot_text, submit_login, ticket_number, visitor_asks
 from tests.e2e.server import GuichetServer
 from tests.e2e.ux import PASSWORD_QUESTION, ChatVisitor, console_page, open_ticket, server, until
 
@@ -263,3 +264,70 @@ async def test_the_queue_by_keyboard(server: GuichetServer, browser: Any) -> Non
         assert await page.get_attribute(f".ticket-row[data-number='{target}']", "aria-current") == "true"
         # The focus stays on the queue row when the queue re-renders.
         assert await page.evaluate("document.activeElement.dataset.number") == target
+
+
+NOTIFICATION_SPY = """(() => {
+    const Real = window.Notification;
+    if (typeof Real !== "function") return;
+    window.__notes = [];
+    class Spy extends Real {
+        constructor(title, options) {
+            window.__notes.push({ title, body: options && options.body, tag: options && options.tag });
+            super(title, options);
+        }
+    }
+    Object.defineProperty(Spy, "permission", { get: () => Real.permission });
+    Spy.requestPermission = (...args) => Real.requestPermission(...args);
+    window.Notification = Spy;
+})()"""
+
+
+async def test_desktop_notifications_for_assignments_and_reminders(
+    server: GuichetServer, browser: Any
+) -> None:
+    """The events are the ticket desk's (gateway/tickets: ``ticket.assigned``,
+    ``appointment.due``), injected here into the console's live socket."""
+    async with ChatVisitor(server.base_url) as visitor:
+        number = await visitor.hand_off()
+        # Without permission: a button to ask, and nothing asked on load.
+        asking = await console_page(browser, server.base_url)
+        assert await asking.is_visible("#btn-notify")
+        assert await asking.evaluate("Notification.permission") == "default"
+
+        ctx = await browser.new_context(
+            viewport={"width": 1280, "height": 720}, permissions=["notifications"]
+        )
+        await ctx.add_init_script(NOTIFICATION_SPY)
+        page = await ctx.new_page()
+        sockets: list[Any] = []
+
+        def relay(ws: Any) -> None:  # pass everything through, and keep a handle to push frames
+            ws.connect_to_server()
+            sockets.append(ws)
+
+        await page.route_web_socket("**/console/ws", relay)
+        await page.goto(f"{server.base_url}/console")
+        await submit_login(page, "olga")
+        await page.wait_for_selector("#conn-status:has-text('live')", timeout=TIMEOUT)
+        row = page.locator(f".ticket-row[data-number='{number}']")
+        await row.wait_for(timeout=TIMEOUT)
+        ticket_id = int(await row.get_attribute("data-ticket-id") or "0")
+        me = int(await page.get_attribute('meta[name="user-id"]', "content") or "0")
+        assert await page.is_hidden("#btn-notify")  # already allowed
+
+        def push(kind: str, data: dict[str, Any]) -> None:
+            sockets[-1].send(json.dumps({"type": kind, "data": data}))
+
+        assigned = {"ticket_id": ticket_id, "number": number, "subject": "Cannot log in", "by": "Ada"}
+        push("ticket.assigned", {**assigned, "user_id": me + 1})  # a colleague's: not for olga
+        push("ticket.assigned", {**assigned, "user_id": me, "by": "olga"})  # took it herself
+        push("ticket.assigned", {**assigned, "user_id": me})
+        push("appointment.due", {"id": 7, "ticket_id": ticket_id, "ticket_number": number,
+                                 "kind": "callback", "owner_id": me, "phone": "+33 1 23 45 67 89",
+                                 "note": "Invoice question"})
+        notes = await until(page, "window.__notes.length >= 2 && window.__notes")
+        assert [n["title"] for n in notes] == [
+            f"Ticket {number} assigned to you by Ada",
+            f"Callback due: ticket {number}",
+        ]
+        assert notes[1]["body"] == "Call +33 1 23 45 67 89 · Invoice question"

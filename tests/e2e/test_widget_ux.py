@@ -6,13 +6,16 @@ demo page about the product the sample knowledge base documents."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from tests.e2e.pages import TIMEOUT
 from tests.e2e.server import ROOT, GuichetServer
 from tests.e2e.ux import PASSWORD_QUESTION, ChatVisitor, server
+from tests.support.services import free_port
 
 pytestmark = pytest.mark.e2e
 __all__ = ["server"]  # the module-scoped server fixture
@@ -150,3 +153,35 @@ async def test_the_demo_page_presents_the_sample_knowledge_base(server: GuichetS
     french = await page.inner_text("body")
     assert "du lundi au vendredi de 9 h à 18 h (heure de Paris)" in french
     assert "vélo" not in french.lower()
+
+
+async def test_a_host_site_user_is_sent_with_the_hello(server: GuichetServer, browser: Any) -> None:
+    """A host site (its own server, another origin) naming its logged-in user: the
+    widget's hello carries the user id and the host's HMAC (checked by the server,
+    docs/security.md)."""
+    host = (
+        "<!doctype html><html lang=en><head><title>Host</title></head><body><main>Shop</main>"
+        f'<script src="{server.base_url}/widget.js" data-user-id="42" data-user-hash="{"ab" * 32}"></script>'
+        "</body></html>"
+    )
+
+    async def page_handler(_request: web.Request) -> web.Response:
+        return web.Response(text=host, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", page_handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        page = await (await browser.new_context(locale="en-US")).new_page()
+        sent: list[str] = []
+        page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(str(payload))))
+        await page.goto(f"http://127.0.0.1:{port}/")
+        await page.click("#guichet-launcher")
+        await page.locator("#guichet-status").wait_for(state="hidden", timeout=TIMEOUT)  # welcomed
+        hello = json.loads(next(frame for frame in sent if '"hello"' in frame))
+        assert (hello["user_id"], hello["user_hash"]) == ("42", "ab" * 32)
+    finally:
+        await runner.cleanup()

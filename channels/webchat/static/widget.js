@@ -7,6 +7,8 @@
  *           data-name="Ada Lovelace"></script>      (optional visitor display name)
  *
  *           data-bot-name="Colibri assistant"        (optional: the bot's name on its messages)
+ *           data-user-id="42" data-user-hash="9f2c…"  (optional: a logged-in user of the host
+ *                                                     site, HMAC by the host: docs/security.md)
  *
  * Wire protocol: channels/webchat/PROTOCOL.md.  Nothing people or the bot wrote is ever
  * parsed as HTML: the bot's and operators' Markdown goes through GuichetMarkdown
@@ -503,6 +505,7 @@
     ws.addEventListener("open", () => {
       const hello = { type: "hello", token: state.token || null, lang: lang };
       if (data.name) hello.name = data.name;
+      if (data.userId) { hello.user_id = data.userId; hello.user_hash = data.userHash || ""; }
       ws.send(JSON.stringify(hello));
     });
     ws.addEventListener("message", (ev) => {

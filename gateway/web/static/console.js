@@ -5,10 +5,12 @@
 import { api } from "./console-api.js";
 import { clearAssist, loadAssist } from "./console-assist.js";
 import { ageText, deliveryNode, messageNode, ticketRow, word } from "./console-render.js";
+import { notifyEvent, setupNotifications } from "./console-notify.js";
 import { channelText, reasonText, statusText } from "./console-words.js";
 
 const $ = (selector) => document.querySelector(selector);
 const ME = Number(document.querySelector('meta[name="user-id"]')?.content ?? "0");
+const MY_NAME = document.querySelector('meta[name="user-name"]')?.content ?? "";
 const QUEUE_STATUSES = new Set(["new", "open"]);
 const TYPING_RESEND_MS = 3000;
 const TYPING_IDLE_MS = 4000;
@@ -320,6 +322,7 @@ function setTyping(text) {
 
 function onEvent(event) {
   const data = event.data || {};
+  notifyEvent(event, { id: ME, name: MY_NAME }, (id) => openTicket(id, true));
   const current = state.conversation ? state.conversation.id : null;
   switch (event.type) {
     case "hello": // subscribed from now on: reload what may have been missed
@@ -452,6 +455,7 @@ function init() {
   const first = $("#ticket-list .ticket-row.selected") || $("#ticket-list .ticket-row");
   if (first) first.tabIndex = 0; // the server-rendered queue, until the live one replaces it
   keepPinned();
+  setupNotifications();
   $("#btn-take").addEventListener("click", takeOver);
   $("#btn-resolve").addEventListener("click", resolveTicket);
   $("#btn-handback").addEventListener("click", handBack);
