@@ -14,11 +14,15 @@ Built once per index version (:class:`DenseScorer`), used for every query.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from kb_index.chunking import Chunk
 from kb_index.fusion import FusionConfig, aggregate
-from kb_index.versions import LoadedIndex
+
+if TYPE_CHECKING:  # kb_index.versions builds the self-calibration, which scores like this
+    from kb_index.versions import LoadedIndex
 
 FULL_SCAN = 1_000  # up to this many chunks, every chunk gets its dense score
 DENSE_DEPTH = 300  # above it, FAISS neighbours fetched per query (a larger k costs FAISS's heap)

@@ -51,7 +51,8 @@ async def _feedback(settings: Settings, days: float) -> list[Feedback]:
 
 def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.db.migrate import upgrade
-    from gateway.kb.commands import build_default_index
+    from kb_index.cli import build_default_index
+    from kb_index.config import KBConfig
     from kb_index.embedder import make_embedder, make_term_encoder
     from kb_index.retriever import KBRetriever
 
@@ -73,7 +74,10 @@ def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     new_version = ""
     if result.after is not None and not args.dry_run:
         save_model(settings.index_path, result.after)
-        new_version = build_default_index(settings).version
+        kb = settings.kb
+        config = KBConfig(kb.source_dir, settings.index_path, kb.embedder, kb.model, kb.threads,
+                          kb.term_bridge)
+        new_version = build_default_index(config).version
     if args.json:
         print(json.dumps({**result.summary(threshold), "feedback": len(feedback),
                           "index_version": new_version or None, "dry_run": args.dry_run}))

@@ -109,7 +109,9 @@ async def test_cross_language_dev_cases_are_answered_by_the_default_bot() -> Non
                                          policy=policy))[0].by_kind["xlang"]
         finally:
             unbridged.close()
-    # measured: 12 of 22 answered, 11 of them right; without the bridge 3 answered
+    # measured: 12 of 22 answered, 11 of them right; without the bridge 3 answered.
+    # Self-calibrated (issue 10), the unbridged retriever reads the version's scale,
+    # measured with the bridge: it answers 6, only 2 of them right.
     assert bridged.answered_answerable >= 10, bridged
     assert bridged.precision is not None and bridged.precision >= 0.85, bridged
-    assert plain.answered_answerable <= 5, plain
+    assert plain.correct <= 3, plain

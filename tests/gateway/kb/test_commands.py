@@ -43,7 +43,7 @@ def test_index_and_search_run_with_the_settings(
 
 def test_unknown_command(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_kb_command(argparse.Namespace(kb_command=None), settings) == 2
-    assert "usage: guichet kb {index,search,eval,tune,gaps}" in capsys.readouterr().err
+    assert "usage: guichet kb {index,search,eval,tune,gaps,calibrate}" in capsys.readouterr().err
 
 
 def test_build_default_index(
