@@ -188,6 +188,13 @@ def create_app(
         await bus.close()
 
     app.cleanup_ctx.extend([database, index_reloader, channel_services, job_workers])
+    if settings.email.enabled and settings.email.imap_mailboxes:  # --- IMAP mailboxes (issue 8) ---
+        from channels.email.imap_in import imap_cleanup_ctx
+
+        imap = imap_cleanup_ctx(settings, app[keys.MAIL], sessions, clock)  # checks the URLs now
+        if imap is not None:
+            app.cleanup_ctx.append(imap)  # after the job workers: stopped before them
+    # --- end IMAP ---
     from gateway.flow.housekeeping import housekeeping
 
     app.cleanup_ctx.append(housekeeping(sessions, clock, settings))  # purge old done jobs, sessions

@@ -26,20 +26,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 import aioimaplib
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from channels.email.imap_config import KEYWORD, MailboxConfig, parse_mailboxes
 from channels.email.imap_session import ImapError, ImapSession
 from gateway.clock import Clock
-from gateway.config import EmailSettings
+from gateway.config import EmailSettings, Settings
 from gateway.mail.imap_state import ImapPosition, ImapPositions
+from gateway.mail.ingest import ingest_raw
+from gateway.mail.service import MailService
 
 log = logging.getLogger(__name__)
 
@@ -282,3 +287,24 @@ def imap_service(
         backoff_max=email.imap_backoff_max,
     )
     return ImapService(boxes, positions, ingest, clock, options)
+
+
+def imap_cleanup_ctx(
+    settings: Settings, mail: MailService, sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> Callable[[web.Application], AsyncIterator[None]] | None:
+    """The ``cleanup_ctx`` entry reading ``email.imap_mailboxes`` into the mail room's
+    ingest; None when no mailbox is configured.  Mailbox URLs are checked now, so a
+    wrong one stops the start-up with a clear message."""
+    service = imap_service(
+        settings.email, ImapPositions(sessions, clock), functools.partial(ingest_raw, mail), clock
+    )
+    if service is None:
+        return None
+    imap = service
+
+    async def imap_mailboxes(app: web.Application) -> AsyncIterator[None]:
+        await imap.start()
+        yield
+        await imap.stop()
+
+    return imap_mailboxes

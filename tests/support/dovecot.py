@@ -75,6 +75,7 @@ info_log_path = {root}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 mail_location = maildir:{root}/mail/%u
 mail_uid = {mail_user}
 mail_gid = {mail_group}
