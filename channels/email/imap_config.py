@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 KEYWORD = "$GuichetImported"
+TOO_LARGE = "$GuichetTooLarge"  # over email.max_message_bytes: left in the mailbox for a person
 AFTER_IMPORT = ("seen", "keyword", "move:<folder>", "none")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

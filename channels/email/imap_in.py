@@ -38,7 +38,7 @@ import aioimaplib
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from channels.email.imap_config import KEYWORD, MailboxConfig, parse_mailboxes
+from channels.email.imap_config import KEYWORD, TOO_LARGE, MailboxConfig, parse_mailboxes
 from channels.email.imap_session import ImapError, ImapSession
 from gateway.clock import Clock
 from gateway.config import EmailSettings, Settings
@@ -68,6 +68,7 @@ class ImapOptions:
     timeout: float = 30.0
     backoff_base: float = 1.0
     backoff_max: float = 300.0
+    max_message_bytes: int = 0  # larger mail is not imported (flagged on the server); 0: no limit
 
 
 @dataclass(slots=True)
@@ -76,6 +77,7 @@ class ReaderStatus:
     last_error: str = ""
     last_sync_at: datetime | None = None
     imported: int = 0
+    too_large: int = 0  # messages left in the mailbox because of their size
     failures: int = 0  # consecutive failed connections
 
 
@@ -198,6 +200,10 @@ class MailboxReader:
                 continue
             if meta.internaldate is not None and meta.internaldate < cutoff:
                 continue
+            if meta.size > self.options.max_message_bytes > 0:
+                self.status.too_large += 1
+                await session.mark_too_large(uid)
+                continue
             await self._import(session, session.uidvalidity, uid, advance=False)
         return await self.positions.baseline(self.box.key, session.uidvalidity, limit)
 
@@ -209,15 +215,35 @@ class MailboxReader:
             uids = await session.uids_after(last_uid)
             if not uids and not session.new_mail_announced():
                 break
+            limit = self.options.max_message_bytes
+            sizes = {u: m.size for u, m in (await session.metas(uids)).items()} if limit else {}
             for uid in uids:
                 if stop.is_set():
                     return last_uid
-                await self._import(session, session.uidvalidity, uid, advance=True)
+                if sizes.get(uid, 0) > limit > 0:
+                    await self._leave_too_large(session, uid, sizes[uid])
+                else:
+                    await self._import(session, session.uidvalidity, uid, advance=True)
                 last_uid = uid
         if not stop.is_set():
             await self.positions.mark_synced(self.box.key, session.uidvalidity)
             self.status.last_sync_at = self.clock.now()
         return last_uid
+
+    async def _leave_too_large(self, session: ImapSession, uid: int, size: int) -> None:
+        """Like the SMTP listener's 552, but the mail stays in the mailbox, unread and
+        flagged, for a person to deal with; the reader goes on with the next one."""
+        log.warning(
+            "IMAP %s: UID %d is %d bytes, over email.max_message_bytes (%d): not imported, flagged %s",
+            self.box,
+            uid,
+            size,
+            self.options.max_message_bytes,
+            TOO_LARGE,
+        )
+        self.status.too_large += 1
+        await self.positions.advance(self.box.key, session.uidvalidity, uid)
+        await session.mark_too_large(uid)
 
     async def _import(self, session: ImapSession, uidvalidity: int, uid: int, *, advance: bool) -> None:
         raw = await session.fetch(uid)
@@ -285,6 +311,7 @@ def imap_service(
         timeout=email.imap_timeout,
         backoff_base=email.imap_backoff_base,
         backoff_max=email.imap_backoff_max,
+        max_message_bytes=email.max_message_bytes,
     )
     return ImapService(boxes, positions, ingest, clock, options)
 

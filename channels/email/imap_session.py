@@ -19,7 +19,7 @@ from typing import TypeVar
 
 import aioimaplib
 
-from channels.email.imap_config import KEYWORD, MailboxConfig
+from channels.email.imap_config import KEYWORD, TOO_LARGE, MailboxConfig
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -285,6 +285,12 @@ class ImapSession:
             await self._call(self.client.uid("store", str(uid), "+FLAGS.SILENT", f"({' '.join(flags)})")),
             "UID STORE",
         )
+
+    async def mark_too_large(self, uid: int) -> None:
+        """Flag a message that was not imported because of its size (left unread)."""
+        if self._keyword_allowed() or TOO_LARGE in self.permanent_flags:
+            response = await self._call(self.client.uid("store", str(uid), "+FLAGS.SILENT", f"({TOO_LARGE})"))
+            _ok(response, "UID STORE")
 
     async def _move(self, uid: int, folder: str) -> bool:
         target = aioimaplib.quoted(folder)

@@ -9,13 +9,14 @@ server; the mail is marked on the server only once it is safely stored.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from channels.email.imap_config import KEYWORD, MailboxConfig, parse_mailbox_url
+from channels.email.imap_config import KEYWORD, TOO_LARGE, MailboxConfig, parse_mailbox_url
 from channels.email.imap_in import ImapOptions, ImapService
 from channels.email.imap_session import ImapSession
 from gateway.clock import SystemClock
@@ -231,6 +232,20 @@ async def test_a_failed_ingest_is_retried_and_the_mail_not_marked_meanwhile(
     assert len(run.ingest.calls) == 3
     assert "database unavailable" in service.readers[0].status.last_error
     await until(lambda: KEYWORD in dovecot.flags(user, uid), "marked after the successful try")
+
+
+async def test_mail_over_the_size_limit_stays_in_the_mailbox_flagged(
+    dovecot: Dovecot, user: str, run: Running
+) -> None:
+    service = await run.start(box(dovecot, user), options=dataclasses.replace(FAST, max_message_bytes=2000))
+    big = dovecot.append(
+        user, mail(1).replace(b"Message number 1.", b"Message number 1." + b" padding" * 500)
+    )
+    small = dovecot.append(user, mail(2))
+    await until(lambda: run.ingest.numbers() == [2], "the small one imported, the big one skipped")
+    assert dovecot.flags(user, big) == {TOO_LARGE}  # unread, flagged for a person
+    assert service.readers[0].status.too_large == 1
+    await until(lambda: KEYWORD in dovecot.flags(user, small), "the small one marked")
 
 
 async def test_several_mailboxes_at_once(dovecot: Dovecot, run: Running) -> None:
