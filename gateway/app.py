@@ -198,5 +198,16 @@ def create_app(
     from gateway.flow.housekeeping import housekeeping
 
     app.cleanup_ctx.append(housekeeping(sessions, clock, settings))  # purge old done jobs, sessions
+    # --- ticket desk (issue 9) ---
+    from gateway.tickets.desk_services import DeskServices
+    from gateway.tickets.sla_clock import get_policies
+    from gateway.tickets.sweeper import ticket_sweeper
+    from gateway.web import tickets_api
+
+    get_policies(settings.tickets)  # a bad tickets.policy_file stops the start with its reason
+    app[keys.DESK] = DeskServices.on(store)
+    tickets_api.setup(app)  # /api/desk: status, priority, queues, assignment, SLA, appointments, canned
+    app.cleanup_ctx.append(ticket_sweeper(store))  # SLA warnings/breaches, reminders, auto-close
+    # --- end ticket desk ---
     app.on_shutdown.append(close_bus)
     return app

@@ -18,6 +18,7 @@ from gateway.kb.admin import KBAdmin
 from gateway.kb.drafts import KBAdminPort
 from gateway.mail.service import MailService
 from gateway.protocols import Channel, EventBus, Retriever
+from gateway.tickets.desk_services import DeskServices
 from gateway.tickets.service import OperatorService
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -37,3 +38,7 @@ KB_ADMIN = web.AppKey("kb_admin", KBAdmin)  # the KB admin page's service (setup
 KB_ADMIN_PORT = web.AppKey("kb_loop_kb_admin", KBAdminPort)
 # --- email (issue 8) ---
 MAIL = web.AppKey("mail", MailService)  # the mail room: present when [email] enabled
+
+# --- ticket desk (gateway/tickets/, gateway/web/tickets_api.py) ---
+DESK = web.AppKey("ticket_desk", DeskServices)  # status, priority, queues, SLA, appointments, canned
+# --- end of ticket desk block ---
