@@ -8,6 +8,7 @@ deals in UIDs, bytes and dates only.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import re
@@ -55,6 +56,28 @@ def _ok(response: aioimaplib.Response, what: str) -> aioimaplib.Response:
         text = b" ".join(x for x in response.lines if isinstance(x, bytes)).decode(errors="replace")
         raise ImapError(f"{what}: {response.result} {text[:300]}")
     return response
+
+
+def encode_folder(name: str) -> str:
+    """A folder name as IMAP writes it (RFC 3501 5.1.3, modified UTF-7), quoted:
+    ``Entwürfe`` -> ``"Entw&APw-rfe"``."""
+    out: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            data = "".join(pending).encode("utf-16-be")
+            out.append("&" + base64.b64encode(data).decode().rstrip("=").replace("/", ",") + "-")
+            pending.clear()
+
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            pending.append(ch)
+    flush()
+    return aioimaplib.quoted("".join(out))
 
 
 def parse_internaldate(text: str) -> datetime | None:
@@ -196,7 +219,7 @@ class ImapSession:
 
     async def _select(self) -> None:
         response = _ok(
-            await self._call(self.client.select(aioimaplib.quoted(self.box.folder))),
+            await self._call(self.client.select(encode_folder(self.box.folder))),
             f"SELECT {self.box.folder}",
         )
         text = b"\n".join(x for x in response.lines if isinstance(x, bytes))
@@ -293,7 +316,7 @@ class ImapSession:
             _ok(response, "UID STORE")
 
     async def _move(self, uid: int, folder: str) -> bool:
-        target = aioimaplib.quoted(folder)
+        target = encode_folder(folder)
         if self.client.has_capability("MOVE"):
             response = await self._call(self.client.uid("move", str(uid), target))
         elif self.client.has_capability("UIDPLUS"):

@@ -9,7 +9,14 @@ from aioimaplib import Response
 
 from channels.email.imap_config import MailboxConfigError, parse_mailbox_url, parse_mailboxes
 from channels.email.imap_in import backoff_delay, imap_service, source_ref
-from channels.email.imap_session import imap_date, parse_body, parse_internaldate, parse_metas, parse_uids
+from channels.email.imap_session import (
+    encode_folder,
+    imap_date,
+    parse_body,
+    parse_internaldate,
+    parse_metas,
+    parse_uids,
+)
 from gateway.config import EmailSettings, load_settings
 
 
@@ -126,3 +133,11 @@ def test_fetch_responses_pick_the_right_message() -> None:
 def test_dates() -> None:
     assert imap_date(date(2026, 3, 7)) == "7-Mar-2026"
     assert parse_internaldate("garbage") is None
+
+
+def test_folder_names_in_modified_utf7() -> None:
+    assert encode_folder("INBOX") == '"INBOX"'
+    assert encode_folder("Entwürfe") == '"Entw&APw-rfe"'
+    assert encode_folder("Traités & clos") == '"Trait&AOk-s &- clos"'
+    assert encode_folder('Say "hi"') == '"Say \\"hi\\""'
+    assert encode_folder("日本語") == '"&ZeVnLIqe-"'

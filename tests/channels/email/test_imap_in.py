@@ -263,12 +263,12 @@ async def test_several_mailboxes_at_once(dovecot: Dovecot, run: Running) -> None
 
 
 async def test_move_after_import(dovecot: Dovecot, user: str, run: Running) -> None:
-    dovecot.create_folder(user, "Imported")
-    await run.start(box(dovecot, user, after_import="move:Imported"))
+    dovecot.create_folder(user, "Trait&AOk-s")  # "Traités" as IMAP spells it (modified UTF-7)
+    await run.start(box(dovecot, user, after_import="move:Traités"))
     dovecot.append(user, mail(1))
     await until(lambda: run.ingest.numbers() == [1], "imported")
     await until(lambda: dovecot.uids(user) == [], "gone from the INBOX")
-    assert len(dovecot.uids(user, "Imported")) == 1
+    assert len(dovecot.uids(user, "Trait&AOk-s")) == 1
 
 
 async def test_polling_when_the_server_has_no_idle(dovecot: Dovecot, user: str, run: Running) -> None:
