@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.auth.roles import CUSTOMERS_WRITE, TICKETS_MANAGE, TICKETS_READ, TICKETS_WRITE
 from gateway.errors import ForbiddenError
 from gateway.tickets.history import TicketChange
 from gateway.tickets.search import TicketQuery
@@ -24,9 +25,25 @@ from gateway.tickets.sla_clock import get_policies
 from gateway.views import UserView
 from gateway.web.helpers import BadRequest, api, json_body
 from gateway.web.keys import DESK
+from gateway.web.route_docs import Param, describe
 from gateway.web.security import USER, json_response
 
 ROLE_RANK = {"operator": 1, "supervisor": 2, "admin": 3}
+TAGS = ("desk",)
+OBJ: dict[str, Any] = {"type": "object"}
+STR: dict[str, Any] = {"type": "string"}
+INT: dict[str, Any] = {"type": "integer"}
+DETAIL = {200: ("the change and the ticket as it now is", OBJ)}
+
+
+def _obj(required: tuple[str, ...] = (), **props: dict[str, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+REASON = {"type": "string", "maxLength": 500}
 
 
 def require_role(request: web.Request, role: str) -> UserView:
@@ -67,6 +84,24 @@ async def _changed(request: web.Request, change: TicketChange) -> web.Response:
 # ------------------------------------------------------------------ tickets
 
 
+@describe(
+    TICKETS_READ,
+    "Ticket views, search, filters, sort",
+    tags=TAGS,
+    query=(
+        Param("view", STR, "mine, unassigned, my_queues, open, pending, resolved, all"),
+        Param("q", STR, "search subject, messages, customer, number"),
+        Param("status", STR, "comma-separated statuses"),
+        Param("priority", STR, "comma-separated P1..P4"),
+        Param("queue", STR),
+        Param("assignee", INT),
+        Param("category", STR),
+        Param("sort", STR, "priority, sla_due, created, updated"),
+        Param("limit", INT),
+        Param("offset", INT),
+    ),
+    responses={200: ("tickets", OBJ)},
+)
 @api
 async def list_tickets(request: web.Request) -> web.StreamResponse:
     user = require_role(request, "operator")
@@ -92,12 +127,27 @@ async def list_tickets(request: web.Request) -> web.StreamResponse:
     return json_response({"tickets": tickets, "now": request.app[DESK].desk.store.clock.now().isoformat()})
 
 
+@describe(
+    TICKETS_READ,
+    "A ticket with its SLA clocks, history, pauses, appointments",
+    tags=TAGS,
+    responses={200: ("the ticket", OBJ)},
+)
 @api
 async def ticket_detail(request: web.Request) -> web.StreamResponse:
     require_role(request, "operator")
     return json_response(await request.app[DESK].desk.detail(_id(request)))
 
 
+@describe(
+    TICKETS_WRITE,
+    "Change a ticket's status",
+    tags=TAGS,
+    body=_obj(("status",), status=STR, reason=REASON),
+    responses=DETAIL,
+    audit="ticket.status",
+    subject="ticket",
+)
 @api
 async def set_status(request: web.Request) -> web.StreamResponse:
     user = require_role(request, "operator")
@@ -111,6 +161,15 @@ async def set_status(request: web.Request) -> web.StreamResponse:
     return await _changed(request, change)
 
 
+@describe(
+    TICKETS_WRITE,
+    "Set urgency and impact, or the priority with a reason",
+    tags=TAGS,
+    body=_obj(urgency=STR, impact=STR, priority=STR, reason=REASON),
+    responses=DETAIL,
+    audit="ticket.priority",
+    subject="ticket",
+)
 @api
 async def set_priority(request: web.Request) -> web.StreamResponse:
     user = require_role(request, "operator")
@@ -126,6 +185,15 @@ async def set_priority(request: web.Request) -> web.StreamResponse:
     return await _changed(request, change)
 
 
+@describe(
+    TICKETS_WRITE,
+    "Set a ticket's category",
+    tags=TAGS,
+    body=_obj(category=STR),
+    responses=DETAIL,
+    audit="ticket.category",
+    subject="ticket",
+)
 @api
 async def set_category(request: web.Request) -> web.StreamResponse:
     user = require_role(request, "operator")
@@ -134,6 +202,15 @@ async def set_category(request: web.Request) -> web.StreamResponse:
     return await _changed(request, change)
 
 
+@describe(
+    TICKETS_WRITE,
+    'Assign to oneself ("me"), a colleague, or back to the queue (null)',
+    tags=TAGS,
+    body=_obj(user_id={}, reason=REASON),
+    responses=DETAIL,
+    audit="ticket.assign",
+    subject="ticket",
+)
 @api
 async def assign(request: web.Request) -> web.StreamResponse:
     user = require_role(request, "operator")
@@ -146,6 +223,15 @@ async def assign(request: web.Request) -> web.StreamResponse:
     return await _changed(request, change)
 
 
+@describe(
+    TICKETS_WRITE,
+    "Transfer to a queue or an operator, with a reason",
+    tags=TAGS,
+    body=_obj(("reason",), queue=STR, user_id=INT, reason=REASON),
+    responses=DETAIL,
+    audit="ticket.transfer",
+    subject="ticket",
+)
 @api
 async def transfer(request: web.Request) -> web.StreamResponse:
     user = require_role(request, "operator")
@@ -160,6 +246,15 @@ async def transfer(request: web.Request) -> web.StreamResponse:
     return await _changed(request, change)
 
 
+@describe(
+    TICKETS_WRITE,
+    "Escalate to second level, with a reason",
+    tags=TAGS,
+    body=_obj(("reason",), reason=REASON),
+    responses=DETAIL,
+    audit="ticket.escalate",
+    subject="ticket",
+)
 @api
 async def escalate(request: web.Request) -> web.StreamResponse:
     user = require_role(request, "operator")
@@ -171,6 +266,7 @@ async def escalate(request: web.Request) -> web.StreamResponse:
 # ------------------------------------------------------------- appointments
 
 
+@describe(TICKETS_READ, "A ticket's appointments", tags=TAGS, responses={200: ("appointments", OBJ)})
 @api
 async def ticket_appointments(request: web.Request) -> web.StreamResponse:
     require_role(request, "operator")
@@ -178,6 +274,24 @@ async def ticket_appointments(request: web.Request) -> web.StreamResponse:
     return json_response({"appointments": items})
 
 
+@describe(
+    TICKETS_WRITE,
+    "Schedule a callback or follow-up",
+    tags=TAGS,
+    body=_obj(
+        ("due_at",),
+        due_at=STR,
+        kind=STR,
+        note=STR,
+        phone=STR,
+        owner_id=INT,
+        tell_customer={"type": "boolean"},
+        timezone=STR,
+    ),
+    responses={201: ("the appointment", OBJ)},
+    audit="ticket.appointment",
+    subject="ticket",
+)
 @api
 async def schedule(request: web.Request) -> web.StreamResponse:
     user = require_role(request, "operator")
@@ -204,6 +318,16 @@ async def schedule(request: web.Request) -> web.StreamResponse:
     return json_response({"appointment": item}, status=201)
 
 
+@describe(
+    TICKETS_READ,
+    "Appointments (mine, missed...)",
+    tags=TAGS,
+    query=(
+        Param("mine", STR, "1: only mine"),
+        Param("status", STR, "scheduled, reminded, done, missed, cancelled"),
+    ),
+    responses={200: ("appointments", OBJ)},
+)
 @api
 async def appointments(request: web.Request) -> web.StreamResponse:
     user = require_role(request, "operator")
@@ -214,6 +338,16 @@ async def appointments(request: web.Request) -> web.StreamResponse:
     return json_response({"appointments": items})
 
 
+@describe(
+    TICKETS_WRITE,
+    "Mark an appointment done or cancelled",
+    tags=TAGS,
+    body=_obj(outcome=STR),
+    body_required=False,
+    responses={200: ("the appointment", OBJ)},
+    audit="appointment.finish",
+    subject="appointment",
+)
 @api
 async def finish_appointment(request: web.Request) -> web.StreamResponse:
     user = require_role(request, "operator")
@@ -228,12 +362,21 @@ async def finish_appointment(request: web.Request) -> web.StreamResponse:
 # ------------------------------------------------------- queues and presence
 
 
+@describe(TICKETS_READ, "Queues and their members", tags=TAGS, responses={200: ("queues", OBJ)})
 @api
 async def queues(request: web.Request) -> web.StreamResponse:
     require_role(request, "operator")
     return json_response({"queues": [q.to_dict() for q in await request.app[DESK].queues.list_queues()]})
 
 
+@describe(
+    TICKETS_MANAGE,
+    "Create or change a queue",
+    tags=TAGS,
+    body=_obj(("name",), name=STR, label=STR, level=INT),
+    responses={201: ("the queue", OBJ)},
+    audit="queue.save",
+)
 @api
 async def save_queue(request: web.Request) -> web.StreamResponse:
     require_role(request, "supervisor")
@@ -244,6 +387,14 @@ async def save_queue(request: web.Request) -> web.StreamResponse:
     return json_response({"queue": view.to_dict()}, status=201)
 
 
+@describe(
+    TICKETS_MANAGE,
+    "Set a queue's members",
+    tags=TAGS,
+    body=_obj(("user_ids",), user_ids={"type": "array", "items": INT}),
+    responses={200: ("the queue", OBJ)},
+    audit="queue.members",
+)
 @api
 async def set_members(request: web.Request) -> web.StreamResponse:
     require_role(request, "supervisor")
@@ -254,6 +405,15 @@ async def set_members(request: web.Request) -> web.StreamResponse:
     return json_response({"queue": view.to_dict()})
 
 
+@describe(
+    TICKETS_MANAGE,
+    "Give a queue's new tickets round-robin",
+    tags=TAGS,
+    body=None,
+    body_required=False,
+    responses={200: ("the assignments", OBJ)},
+    audit="queue.round_robin",
+)
 @api
 async def round_robin(request: web.Request) -> web.StreamResponse:
     require_role(request, "supervisor")
@@ -261,6 +421,14 @@ async def round_robin(request: web.Request) -> web.StreamResponse:
     return json_response({"assigned": [c.to_dict() for c in changes]})
 
 
+@describe(
+    TICKETS_WRITE,
+    "My presence (GET) or set presence and capacity (POST; capacity and others: supervisors)",
+    tags=TAGS,
+    body=_obj(present={"type": "boolean"}, capacity=INT, user_id=INT),
+    body_required=False,
+    responses={200: ("the presence", OBJ)},
+)
 @api
 async def presence(request: web.Request) -> web.StreamResponse:
     user = require_role(request, "operator")
@@ -281,12 +449,27 @@ async def presence(request: web.Request) -> web.StreamResponse:
 # --------------------------------------------------------- canned and policy
 
 
+@describe(
+    TICKETS_READ,
+    "Canned responses",
+    tags=TAGS,
+    query=(Param("q", STR, "search title and text"),),
+    responses={200: ("canned responses", OBJ)},
+)
 @api
 async def canned(request: web.Request) -> web.StreamResponse:
     require_role(request, "operator")
     return json_response({"canned": await request.app[DESK].canned.listing(request.query.get("q", ""))})
 
 
+@describe(
+    TICKETS_MANAGE,
+    "Create or change a canned response",
+    tags=TAGS,
+    body=_obj(("title", "body"), title=STR, body=STR, lang=STR),
+    responses={200: ("the response", OBJ), 201: ("the response", OBJ)},
+    audit="canned.save",
+)
 @api
 async def save_canned(request: web.Request) -> web.StreamResponse:
     user = require_role(request, "supervisor")
@@ -302,6 +485,15 @@ async def save_canned(request: web.Request) -> web.StreamResponse:
     return json_response({"canned": item}, status=200 if canned_id else 201)
 
 
+@describe(
+    TICKETS_MANAGE,
+    "Delete a canned response",
+    tags=TAGS,
+    body=None,
+    body_required=False,
+    responses={200: ("ok", OBJ)},
+    audit="canned.delete",
+)
 @api
 async def delete_canned(request: web.Request) -> web.StreamResponse:
     require_role(request, "supervisor")
@@ -309,6 +501,13 @@ async def delete_canned(request: web.Request) -> web.StreamResponse:
     return json_response({"ok": True})
 
 
+@describe(
+    TICKETS_READ,
+    "A canned response filled for a ticket",
+    tags=TAGS,
+    body=_obj(("ticket_id",), ticket_id=INT),
+    responses={200: ("the text", OBJ)},
+)
 @api
 async def render_canned(request: web.Request) -> web.StreamResponse:
     user = require_role(request, "operator")
@@ -319,6 +518,15 @@ async def render_canned(request: web.Request) -> web.StreamResponse:
     return json_response({"text": text})
 
 
+@describe(
+    CUSTOMERS_WRITE,
+    "Set a customer's service tier (SLA policies may depend on it)",
+    tags=TAGS,
+    body=_obj(tier=STR),
+    responses={200: ("the tier", OBJ)},
+    audit="customer.tier",
+    subject="customer",
+)
 @api
 async def set_tier(request: web.Request) -> web.StreamResponse:
     require_role(request, "supervisor")
@@ -327,6 +535,12 @@ async def set_tier(request: web.Request) -> web.StreamResponse:
     return json_response({"customer_id": _id(request), "tier": tier.strip().lower()})
 
 
+@describe(
+    TICKETS_READ,
+    "The SLA policies, calendars and priority matrix in force",
+    tags=TAGS,
+    responses={200: ("policies", OBJ)},
+)
 @api
 async def sla_policies(request: web.Request) -> web.StreamResponse:
     require_role(request, "operator")
