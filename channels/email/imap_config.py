@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 KEYWORD = "$GuichetImported"
 TOO_LARGE = "$GuichetTooLarge"  # over email.max_message_bytes: left in the mailbox for a person
+UNREADABLE = "$GuichetUnreadable"  # the server sent no body for it: left in the mailbox for a person
 AFTER_IMPORT = ("seen", "keyword", "move:<folder>", "none")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

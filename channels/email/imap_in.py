@@ -38,7 +38,7 @@ import aioimaplib
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from channels.email.imap_config import KEYWORD, TOO_LARGE, MailboxConfig, parse_mailboxes
+from channels.email.imap_config import KEYWORD, TOO_LARGE, UNREADABLE, MailboxConfig, parse_mailboxes
 from channels.email.imap_session import ImapError, ImapSession
 from gateway.clock import Clock
 from gateway.config import EmailSettings, Settings
@@ -77,7 +77,7 @@ class ReaderStatus:
     last_error: str = ""
     last_sync_at: datetime | None = None
     imported: int = 0
-    too_large: int = 0  # messages left in the mailbox because of their size
+    left: int = 0  # messages left in the mailbox, flagged: too large, or no body from the server
     failures: int = 0  # consecutive failed connections
 
 
@@ -201,8 +201,8 @@ class MailboxReader:
             if meta.internaldate is not None and meta.internaldate < cutoff:
                 continue
             if meta.size > self.options.max_message_bytes > 0:
-                self.status.too_large += 1
-                await session.mark_too_large(uid)
+                self.status.left += 1
+                await session.flag_left(uid, TOO_LARGE)
                 continue
             await self._import(session, session.uidvalidity, uid, advance=False)
         return await self.positions.baseline(self.box.key, session.uidvalidity, limit)
@@ -221,7 +221,9 @@ class MailboxReader:
                 if stop.is_set():
                     return last_uid
                 if sizes.get(uid, 0) > limit > 0:
-                    await self._leave_too_large(session, uid, sizes[uid])
+                    await self._leave(
+                        session, uid, TOO_LARGE, f"{sizes[uid]} bytes, over email.max_message_bytes"
+                    )
                 else:
                     await self._import(session, session.uidvalidity, uid, advance=True)
                 last_uid = uid
@@ -230,23 +232,24 @@ class MailboxReader:
             self.status.last_sync_at = self.clock.now()
         return last_uid
 
-    async def _leave_too_large(self, session: ImapSession, uid: int, size: int) -> None:
-        """Like the SMTP listener's 552, but the mail stays in the mailbox, unread and
-        flagged, for a person to deal with; the reader goes on with the next one."""
+    async def _leave(self, session: ImapSession, uid: int, keyword: str, why: str) -> None:
+        """Like the SMTP listener's refusal, but the mail stays in the mailbox, unread
+        and flagged, for a person to deal with; the reader goes on with the next one."""
         log.warning(
-            "IMAP %s: UID %d is %d bytes, over email.max_message_bytes (%d): not imported, flagged %s",
-            self.box,
-            uid,
-            size,
-            self.options.max_message_bytes,
-            TOO_LARGE,
+            "IMAP %s: UID %d not imported (%s); left in the mailbox, flagged %s", self.box, uid, why, keyword
         )
-        self.status.too_large += 1
+        self.status.left += 1
         await self.positions.advance(self.box.key, session.uidvalidity, uid)
-        await session.mark_too_large(uid)
+        await session.flag_left(uid, keyword)
 
     async def _import(self, session: ImapSession, uidvalidity: int, uid: int, *, advance: bool) -> None:
         raw = await session.fetch(uid)
+        if raw is None and uid in await session.metas([uid]):  # there, yet no body came: never skip silently
+            if advance:
+                await self._leave(session, uid, UNREADABLE, "the server sent no message body")
+            else:
+                await session.flag_left(uid, UNREADABLE)
+            return
         if raw is not None:  # None: expunged since the search, nothing to import
             await self.ingest(raw, source=SOURCE, source_ref=source_ref(self.box.key, uidvalidity, uid))
             self.status.imported += 1

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import aioimaplib
 
-from channels.email.imap_config import KEYWORD, TOO_LARGE, MailboxConfig
+from channels.email.imap_config import KEYWORD, MailboxConfig
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -270,7 +270,9 @@ class ImapSession:
         for start in range(0, len(wanted), 500):
             chunk = ",".join(str(u) for u in wanted[start : start + 500])
             response = _ok(
-                await self._call(self.client.uid("fetch", chunk, "(UID INTERNALDATE FLAGS RFC822.SIZE)")),
+                await self._call(
+                    self.client.uid("fetch", chunk, "(UID INTERNALDATE FLAGS RFC822.SIZE)"), whole=False
+                ),
                 "UID FETCH",
             )
             found.update(parse_metas(response))
@@ -278,7 +280,8 @@ class ImapSession:
 
     async def fetch(self, uid: int) -> bytes | None:
         """The whole message, without setting ``\\Seen``; None when it is gone."""
-        response = _ok(await self._call(self.client.uid("fetch", str(uid), "(UID BODY.PEEK[])")), "UID FETCH")
+        fetch = self.client.uid("fetch", str(uid), "(UID BODY.PEEK[])")
+        response = _ok(await self._call(fetch, whole=False), "UID FETCH")
         return parse_body(response, uid)
 
     # ------------------------------------------------------------------ after import
@@ -309,10 +312,10 @@ class ImapSession:
             "UID STORE",
         )
 
-    async def mark_too_large(self, uid: int) -> None:
-        """Flag a message that was not imported because of its size (left unread)."""
-        if self._keyword_allowed() or TOO_LARGE in self.permanent_flags:
-            response = await self._call(self.client.uid("store", str(uid), "+FLAGS.SILENT", f"({TOO_LARGE})"))
+    async def flag_left(self, uid: int, keyword: str) -> None:
+        """Flag a message left in the mailbox, not imported (it stays unread)."""
+        if self._keyword_allowed() or keyword in self.permanent_flags:
+            response = await self._call(self.client.uid("store", str(uid), "+FLAGS.SILENT", f"({keyword})"))
             _ok(response, "UID STORE")
 
     async def _move(self, uid: int, folder: str) -> bool:
@@ -358,13 +361,16 @@ class ImapSession:
         self.client.idle_done()
         _ok(await self._call(idle), "IDLE")
 
-    async def _call(self, command: Awaitable[T]) -> T:
+    async def _call(self, command: Awaitable[T], *, whole: bool = True) -> T:
         """Await one command, or fail at once when the connection drops (aioimaplib
-        would let the command wait for its timeout)."""
+        would let the command wait for its timeout).  ``whole=False`` for a FETCH:
+        a large message may take longer than the timeout, which aioimaplib then
+        applies to silence between two pieces of data instead."""
         task = asyncio.ensure_future(command)
         lost = asyncio.ensure_future(self.lost.wait())
+        limit = self.timeout + 1 if whole else None
         try:
-            await asyncio.wait({task, lost}, timeout=self.timeout + 1, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({task, lost}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
         finally:
             lost.cancel()
         if not task.done():

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from channels.email.imap_config import KEYWORD, TOO_LARGE, MailboxConfig, parse_mailbox_url
+from channels.email.imap_config import KEYWORD, TOO_LARGE, UNREADABLE, MailboxConfig, parse_mailbox_url
 from channels.email.imap_in import ImapOptions, ImapService
 from channels.email.imap_session import ImapSession
 from gateway.clock import SystemClock
@@ -244,8 +244,23 @@ async def test_mail_over_the_size_limit_stays_in_the_mailbox_flagged(
     small = dovecot.append(user, mail(2))
     await until(lambda: run.ingest.numbers() == [2], "the small one imported, the big one skipped")
     assert dovecot.flags(user, big) == {TOO_LARGE}  # unread, flagged for a person
-    assert service.readers[0].status.too_large == 1
+    assert service.readers[0].status.left == 1
     await until(lambda: KEYWORD in dovecot.flags(user, small), "the small one marked")
+
+
+async def test_a_message_the_server_sends_no_body_for_is_not_skipped_silently(
+    dovecot: Dovecot, user: str, run: Running
+) -> None:
+    class NoBodyForFirst(ImapSession):
+        async def fetch(self, uid: int) -> bytes | None:
+            return None if uid == 1 else await super().fetch(uid)
+
+    service = await run.start(box(dovecot, user), connect=NoBodyForFirst.open)
+    first = dovecot.append(user, mail(1))
+    dovecot.append(user, mail(2))
+    await until(lambda: run.ingest.numbers() == [2], "the next one imported")
+    assert first == 1 and dovecot.flags(user, first) == {UNREADABLE}  # left unread, flagged for a person
+    assert service.readers[0].status.left == 1
 
 
 async def test_several_mailboxes_at_once(dovecot: Dovecot, run: Running) -> None:
