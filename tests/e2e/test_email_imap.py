@@ -119,7 +119,8 @@ async def test_imap_mail_threads_replies_and_survives_restarts(
         assert bare(msg["In-Reply-To"]) == first_id
         assert first_id in [bare(r) for r in str(msg["References"]).split()]
         ours = bare(msg["Message-ID"])
-        assert ours and "[#G-" in str(msg["Subject"])
+        assert ours and "[#G-" in str(msg["Subject"])  # the ticket number
+        assert str(msg["Reply-To"]).lower().startswith("support+")  # the plus-address token
         assert rows(server, f"SELECT count(*) FROM mail_outbound WHERE rfc_message_id = '{ours}'") == [(1,)]
 
         # 3. the customer's answer from a mail program that keeps only the last id in References

@@ -24,6 +24,8 @@ from gateway.config import Settings
 from gateway.db.engine import make_engine, make_session_factory
 from gateway.db.migrate import upgrade_async
 from gateway.mail.imap_state import ImapPositions
+from tests.support import dovecot as dovecot_support
+from tests.support import services
 from tests.support.dovecot import Dovecot
 
 pytestmark = pytest.mark.e2e
@@ -367,3 +369,13 @@ async def test_a_uidvalidity_change_imports_only_new_mail(
     await until(lambda: run.ingest.numbers() == [1, 2, 3, 4], "and mail after the new baseline")
     # the old messages, flagged with our keyword by the first import, were not even handed over again
     assert len(run.ingest.calls) == 4
+
+
+def test_without_dovecot_ci_fails_and_a_developer_skips(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dovecot_support, "DOVECOT", "/nonexistent/dovecot")
+    monkeypatch.setattr(services, "IN_CI", True)
+    with pytest.raises(pytest.fail.Exception, match="required in CI"):
+        Dovecot()
+    monkeypatch.setattr(services, "IN_CI", False)
+    with pytest.raises(pytest.skip.Exception):
+        Dovecot()
