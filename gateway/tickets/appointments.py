@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from gateway.db.tables import Ticket
+from gateway.db.tables import Ticket, User
 from gateway.db.tables_tickets import Appointment
 from gateway.errors import ConflictError, InvalidInputError, NotFoundError
 from gateway.flow.store import SqlStore
@@ -94,6 +94,10 @@ class AppointmentService:
             if due_at <= tx.now():
                 raise InvalidInputError("the appointment must be in the future")
             ticket, conv = await lifecycle.locked_ticket(tx, ticket_id)
+            if owner_id is not None:
+                owner = await tx.session.get(User, owner_id)
+                if owner is None or not owner.active:
+                    raise NotFoundError(f"no active user {owner_id}")
             if ticket.status in (lifecycle.S.CLOSED.value,):
                 raise ConflictError(f"ticket {ticket.number} is closed")
             appointment = Appointment(

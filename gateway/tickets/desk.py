@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.db.tables import Ticket, User
+from gateway.db.tables import Customer, Ticket, User
 from gateway.db.tables_tickets import Appointment, CustomerTier
-from gateway.errors import ConflictError, InvalidInputError
+from gateway.errors import ConflictError, InvalidInputError, NotFoundError
 from gateway.flow.store import SqlStore
 from gateway.flow.tx import Tx
 from gateway.models import TicketStatus
@@ -138,6 +138,8 @@ class TicketDesk:
         if len(tier) > 32:
             raise InvalidInputError("a tier has at most 32 characters")
         async with self.store.tx() as tx:
+            if await tx.session.get(Customer, customer_id) is None:
+                raise NotFoundError(f"no customer {customer_id}")
             row = await tx.session.get(CustomerTier, customer_id)
             if not tier:
                 if row is not None:

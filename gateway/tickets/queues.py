@@ -131,6 +131,7 @@ class QueueService:
         if capacity is not None and not 0 <= capacity <= 1000:
             raise InvalidInputError("capacity must be between 0 and 1000")
         async with self.store.tx() as tx:
+            await _user(tx, user_id)
             row = await tx.session.get(OperatorPresence, user_id)
             if row is None:
                 row = OperatorPresence(user_id=user_id, present=False, updated_at=tx.now())
