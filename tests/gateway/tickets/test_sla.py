@@ -155,3 +155,15 @@ def test_policy_precedence_and_conditions() -> None:
 def test_bad_policy_files_are_refused_with_a_reason(data: dict[str, object], message: str) -> None:
     with pytest.raises(PolicyError, match=message):
         parse_policies(data)
+
+
+def test_the_example_policy_file_loads() -> None:
+    from pathlib import Path
+
+    from gateway.config import TicketSettings
+    from gateway.tickets.policies import load_policies
+
+    example = Path(__file__).resolve().parents[3] / "examples" / "tickets-policy.toml"
+    policies = load_policies(TicketSettings(policy_file=str(example)))
+    assert [p.name for p in policies.policies] == ["complaints", "gold customers", "standard"]
+    assert policies.choose({"category": "complaint", "tier": "gold"}).name == "complaints"
