@@ -13,7 +13,7 @@ from gateway.models import ConversationState
 from gateway.tickets.search import TicketQuery
 from gateway.tickets.sweeper import sweep_once
 from gateway.views import UserView
-from tests.gateway.tickets.conftest import Desk
+from tests.gateway.tickets.fixtures import Desk
 
 
 async def test_assign_to_a_colleague_and_back(desk: Desk, olga: UserView, paul: UserView) -> None:

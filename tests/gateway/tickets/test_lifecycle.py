@@ -10,7 +10,7 @@ from gateway.models import ConversationState, TicketStatus
 from gateway.tickets import lifecycle
 from gateway.tickets.history import TicketChange, add_change_listener, remove_change_listener
 from gateway.views import UserView
-from tests.gateway.tickets.conftest import Desk
+from tests.gateway.tickets.fixtures import Desk
 
 S = TicketStatus
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.tickets.sweeper import sweep_once
 from gateway.views import UserView
-from tests.gateway.tickets.conftest import Desk
+from tests.gateway.tickets.fixtures import Desk
 
 PARIS = ZoneInfo("Europe/Paris")
 

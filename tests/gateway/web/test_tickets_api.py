@@ -17,10 +17,10 @@ from gateway.tickets.sweeper import sweep_once
 from gateway.views import UserView
 from gateway.web import keys, tickets_api
 from gateway.web.console import make_jinja_env, setup_console
-from tests.gateway.tickets.conftest import Desk
+from tests.gateway.tickets.fixtures import Desk, desk
 from tests.gateway.web.conftest import PASSWORD, csrf_in
 
-pytest_plugins = ["tests.gateway.tickets.conftest"]
+__all__ = ["desk"]  # the fixture, shared with tests/gateway/tickets
 
 
 def desk_app(desk: Desk) -> web.Application:
