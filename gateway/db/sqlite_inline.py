@@ -147,6 +147,12 @@ class Connection:
         return Cursor(self)
 
     @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The sqlite3 connection itself, for statements run in the caller's
+        transaction with no async round trip (``gateway.flow.hot_sql``)."""
+        return self._conn
+
+    @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -64,18 +65,28 @@ class GroupCommitter:
             else:
                 turn.granted.cancel()
             raise
+        failed: BaseException | None = None
         try:
             nested = await session.begin_nested()
             try:
                 yield session
                 await session.flush()
-            except BaseException:
+            except BaseException as exc:
                 await nested.rollback()
-                raise
-            await nested.commit()
+                failed = exc
+            else:
+                await nested.commit()
         finally:
             if not turn.body_done.done():
                 turn.body_done.set_result(None)
+        if failed is not None:
+            # The unit's error is raised once its batch is settled, so the caller
+            # then sees what the batch's other units stored (a redelivery whose
+            # unique key clashed with a unit of the same batch finds that message).
+            if isinstance(failed, Exception):
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(turn.committed)
+            raise failed
         try:
             await asyncio.shield(turn.committed)
         except asyncio.CancelledError:

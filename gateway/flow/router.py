@@ -15,16 +15,18 @@ from typing import Any
 from gateway.config import Settings
 from gateway.db.tables import Conversation, Message
 from gateway.flow import replies
+from gateway.flow.hot_sql import FreshMessage
 from gateway.flow.intents import Intent, classify
 from gateway.flow.job_queue import JobView
 from gateway.flow.jobs import DeferJob, PermanentJobError
 from gateway.flow.policy import Decision, PolicyConfig, decide
 from gateway.flow.signals import ConversationContext, context_from_messages, frustration
 from gateway.flow.store import SqlStore
-from gateway.flow.tx import FreshMessage, Tx
+from gateway.flow.tx import Tx
 from gateway.language import detect
 from gateway.models import Action, AuthorKind, ConversationState, MessageKind
 from gateway.protocols import Retriever
+from gateway.tickets import hooks as ticket_hooks
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,9 @@ class Router:
             )
         conversation_id, skip = seen.conversation_id, seen.skip
         async with self.store.tx(fast=True) as tx:
+            if fresh and tx.hot is not None and not skip and decision is not None and _is_answer(decision):
+                await self._answer_first(tx, job, fresh, decision)  # SQLite, plain SQL
+                return
             if fresh:  # its conversation's first message: no earlier one to wait for
                 tx.recipients[conversation_id] = fresh.identity
             conv = await tx.lock_conversation(conversation_id)
@@ -86,6 +91,15 @@ class Router:
                     raise DeferJob(0.05, "an earlier message of the conversation is not routed yet")
                 await self._apply(tx, conv, msg, decision, skip)
             await tx.complete_job(job)
+
+    @staticmethod
+    async def _answer_first(tx: Tx, job: JobView, fresh: FreshMessage, decision: Decision) -> None:
+        """``_apply`` for the bot's answer to a conversation's first message, as
+        plain SQL (:meth:`gateway.flow.hot_sql.HotSql.answer_first`)."""
+        assert tx.hot is not None and decision.hit is not None
+        tx.reply_to = fresh.message.id
+        reply = _answer_message(tx, fresh.conversation, decision)
+        await tx.hot.answer_first(tx, job, fresh, _decision_meta(decision), reply)
 
     def _first_look(self, fresh: FreshMessage, message_id: int) -> _Seen:
         """What the decision needs, from what the accept stored (fast path)."""
@@ -135,16 +149,15 @@ class Router:
         if conv.state in HANDLED_STATES:  # an operator took it while we searched
             self._mark(msg, {"action": "none", "reason": "operator_took_over"})
             return
+        if await ticket_hooks.on_customer_message(tx, conv, msg):  # its ticket reopened
+            self._mark(msg, {"action": "none", "reason": "with_operator"})
+            return
         self._mark(msg, _decision_meta(decision))
-        if decision.action is Action.ANSWER and decision.hit is not None:
-            hit = decision.hit
+        if _is_answer(decision):
+            reply = _answer_message(tx, conv, decision)
             await tx.add_message(
-                conv,
-                direction="out",
-                author=AuthorKind.BOT,
-                text=replies.format_answer(hit.title, hit.answer, decision.lang),
-                quick_replies=replies.answer_quick_replies(decision.lang),
-                meta={"article_id": hit.article_id, "confidence": decision.confidence},
+                conv, direction="out", author=AuthorKind.BOT, text=reply.text,
+                quick_replies=replies.answer_quick_replies(decision.lang), meta=reply.meta,
             )
         elif decision.action is Action.CLARIFY:
             await self._clarify(tx, conv, decision)
@@ -215,6 +228,7 @@ class Router:
         and the expected first-response time."""
         subject = _one_line(decision.question) if decision.question else await self._subject(tx, conv, msg)
         ticket = await tx.open_ticket(conv, subject=subject, reason=decision.reason)
+        await ticket_hooks.on_ticket_created(tx, ticket, conv)  # priority, SLA deadlines, history
         tx.set_state(conv, ConversationState.PENDING)
         lang = decision.lang
         delay = replies.delay_text(self.settings.handoff.first_response_minutes, lang)
@@ -237,6 +251,22 @@ class Router:
             if m.direction == "in" and classify(m.text) is Intent.NONE and not frustration(m.text):
                 return _one_line(m.text)
         return _one_line(trigger.text) or "(no subject)"
+
+
+def _is_answer(decision: Decision | None) -> bool:
+    return decision is not None and decision.action is Action.ANSWER and decision.hit is not None
+
+
+def _answer_message(tx: Tx, conv: Conversation, decision: Decision) -> Message:
+    """The bot's answer from the article it found (not stored yet)."""
+    assert decision.hit is not None
+    hit = decision.hit
+    return tx.new_message(
+        conv.id, conv.channel, direction="out", author=AuthorKind.BOT,
+        text=replies.format_answer(hit.title, hit.answer, decision.lang),
+        quick_replies=replies.answer_quick_replies(decision.lang),
+        meta={"article_id": hit.article_id, "confidence": decision.confidence},
+    )
 
 
 def _one_line(text: str, limit: int = 120) -> str:

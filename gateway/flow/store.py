@@ -17,8 +17,10 @@ from gateway.config import Settings
 from gateway.db.engine import SQLITE_BEGIN, is_sqlite
 from gateway.flow import job_queue
 from gateway.flow.group_commit import GroupCommitter
+from gateway.flow.hot_sql import FreshMessage, HotSql
+from gateway.flow.hot_sql import IntegrityError as SqliteIntegrityError
 from gateway.flow.job_queue import JobView, LeaseLost
-from gateway.flow.tx import FreshMessage, Tx, message_view
+from gateway.flow.tx import Tx, message_view
 from gateway.language import detect
 from gateway.models import AcceptResult, AuthorKind, ConversationState, Inbound
 from gateway.protocols import EventBus
@@ -74,6 +76,8 @@ class SqlStore:
         (on SQLite it goes before the queued background work)."""
         async with self._session(urgent) as session:
             tx = Tx(session, self.clock, self.settings, fast_path=fast and self.on_claimed is not None)
+            if self.sqlite:
+                tx.hot = HotSql(session)
             yield tx
             if tx.claimed:
                 await session.flush()
@@ -114,7 +118,7 @@ class SqlStore:
         try:
             async with self.tx(fast=True, urgent=True) as tx:
                 result = await self._accept(tx, inbound)
-        except IntegrityError:
+        except (IntegrityError, SqliteIntegrityError):
             # A redelivery: its external id is stored already (by an earlier or a
             # concurrent accept), so this one stored nothing; answer with the first.
             async with self.read() as tx:
@@ -132,6 +136,9 @@ class SqlStore:
     async def _accept(tx: Tx, inbound: Inbound) -> AcceptResult:
         # A redelivery is found by the unique (channel, external_id) of its message:
         # the insert fails, this unit rolls back, and accept_inbound reads the first.
+        if tx.hot is not None:  # SQLite: the same, in plain SQL
+            lang = detect(inbound.text, inbound.language_hint)
+            return await tx.hot.accept(tx, inbound, _inbound_meta(inbound), lang)
         ident = await tx.identity_for(inbound.sender)
         await tx.lock_thread(inbound.channel, inbound.thread_key)
         conv = await tx.latest_conversation(inbound.channel, inbound.thread_key)

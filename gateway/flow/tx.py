@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from gateway.config import Settings
 from gateway.db.tables import Conversation, Customer, IdentityRow, Job, Message, Ticket, User
 from gateway.errors import NotFoundError
 from gateway.flow import job_queue
+from gateway.flow.hot_sql import HotSql
 from gateway.flow.job_queue import JobView
 from gateway.models import (
     AcceptResult,
@@ -32,16 +32,6 @@ from gateway.models import (
 )
 from gateway.protocols import Event
 from gateway.views import ConversationView, MessageView, TicketView
-
-
-@dataclass(frozen=True, slots=True)
-class FreshMessage:
-    """A new conversation's first message as its accept stored it: handed to the
-    route job on the fast path, which then reads nothing before deciding."""
-
-    message: Message
-    conversation: Conversation
-    identity: IdentityRow
 
 
 class Tx:
@@ -63,6 +53,8 @@ class Tx:
         self.reply_to: int | None = None
         # Identities already known to the caller (by conversation id): not read again.
         self.recipients: dict[int, IdentityRow] = {}
+        # SQLite: the normal path's statements as plain SQL (set by the store).
+        self.hot: HotSql | None = None
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -196,12 +188,46 @@ class Tx:
     ) -> Message:
         """Store a message.  A customer-visible outbound message is put in the
         outbox (a durable ``send`` job) in the same transaction."""
+        msg = self.new_message(
+            conv.id, conv.channel, direction=direction, author=author, text=text, kind=kind,
+            author_id=author_id, author_name=author_name, external_id=external_id, html=html,
+            quick_replies=quick_replies, meta=meta, created_at=created_at,
+        )
+        self.session.add(msg)
+        conv.updated_at = self.now()
+        await self.session.flush()
+        if msg.outbound_key is not None:  # customer-visible: into the outbox
+            job = self.enqueue("send", {"message_id": msg.id, "conversation_id": conv.id})
+            if self.fast_path:
+                self.prepare(job, await self.outbound(conv, msg))
+        self.emit_message_created(msg)
+        return msg
+
+    def new_message(
+        self,
+        conversation_id: int,
+        channel: str,
+        *,
+        direction: str,
+        author: AuthorKind,
+        text: str,
+        kind: MessageKind = MessageKind.MESSAGE,
+        author_id: int | None = None,
+        author_name: str = "",
+        external_id: str | None = None,
+        html: str | None = None,
+        quick_replies: Sequence[QuickReply] = (),
+        meta: dict[str, Any] | None = None,
+        created_at: datetime | None = None,
+    ) -> Message:
+        """A message row not stored yet.  A customer-visible outbound one gets its
+        delivery state and its idempotency key; the bot's carries ``reply_to``."""
         outbound_visible = direction == "out" and kind is MessageKind.MESSAGE
         if outbound_visible and author is AuthorKind.BOT and self.reply_to is not None:
             meta = {"reply_to": self.reply_to, **(meta or {})}
-        msg = Message(
-            conversation_id=conv.id,
-            channel=conv.channel,
+        return Message(
+            conversation_id=conversation_id,
+            channel=channel,
             external_id=external_id,
             direction=direction,
             author_kind=author.value,
@@ -216,18 +242,12 @@ class Tx:
             outbound_key=uuid.uuid4().hex if outbound_visible else None,
             created_at=created_at or self.now(),
         )
-        self.session.add(msg)
-        conv.updated_at = self.now()
-        await self.session.flush()
-        if outbound_visible:
-            job = self.enqueue("send", {"message_id": msg.id, "conversation_id": conv.id})
-            if self.fast_path:
-                self.prepare(job, await self.outbound(conv, msg))
+
+    def emit_message_created(self, msg: Message) -> None:
         self.emit(
             "message.created",
-            {"conversation_id": conv.id, "message": message_view(msg).to_operator()},
+            {"conversation_id": msg.conversation_id, "message": message_view(msg).to_operator()},
         )
-        return msg
 
     def _first_delivery(self) -> str:
         # On the fast path this process sends it right after the commit.
@@ -235,9 +255,12 @@ class Tx:
 
     async def mark_sent(self, conversation_id: int, message_id: int) -> None:
         """A fresh message delivered with nothing to note: one UPDATE, no read."""
-        await self.session.execute(
-            update(Message).where(Message.id == message_id).values(delivery=DeliveryStatus.SENT.value)
-        )
+        if self.hot is not None:
+            await self.hot.mark_sent(message_id)
+        else:
+            await self.session.execute(
+                update(Message).where(Message.id == message_id).values(delivery=DeliveryStatus.SENT.value)
+            )
         message = {"id": message_id, "delivery": DeliveryStatus.SENT.value, "meta": {}}
         self.emit("message.updated", {"conversation_id": conversation_id, "message": message})
 
@@ -272,7 +295,7 @@ class Tx:
             select(Ticket)
             .where(
                 Ticket.conversation_id == conversation_id,
-                Ticket.status != TicketStatus.RESOLVED.value,
+                Ticket.status.notin_((TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)),
             )
             .order_by(Ticket.id.desc())
             .limit(1)
@@ -358,10 +381,17 @@ class Tx:
     def enqueue(self, kind: str, payload: dict[str, Any], *, delay: float = 0.0) -> Job:
         """A durable job.  On the fast path (and with no delay) it is claimed by
         this process at once, under a lease like any claim."""
+        job = self.new_job(kind, payload, delay=delay)
+        self.session.add(job)
+        self.track_job(job)
+        return job
+
+    def new_job(self, kind: str, payload: dict[str, Any], *, delay: float = 0.0) -> Job:
+        """A job row not stored yet: claimed at once on the fast path with no delay."""
         now = self.now()
         claim = self.fast_path and delay <= 0
         conversation_id = payload.get("conversation_id")
-        job = Job(
+        return Job(
             kind=kind,
             payload=payload,
             conversation_id=conversation_id if isinstance(conversation_id, int) else None,
@@ -374,12 +404,15 @@ class Tx:
             created_at=now,
             updated_at=now,
         )
-        self.session.add(job)
-        if claim:
-            self.claimed.append((job, JobView(0, kind, payload, 1, job.max_attempts, job.locked_by or "")))
+
+    def track_job(self, job: Job) -> None:
+        """A stored job: claimed by this transaction (run after commit) or one
+        more for the workers to be woken for."""
+        if job.status == job_queue.RUNNING:
+            view = JobView(0, job.kind, job.payload, 1, job.max_attempts, job.locked_by or "")
+            self.claimed.append((job, view))
         else:
             self.jobs_added += 1
-        return job
 
     def prepare(self, job: Job, data: Any) -> None:
         """Hand ``data`` to the fast-path handler of ``job`` (if this transaction claimed it)."""
@@ -433,7 +466,10 @@ class Tx:
         """Mark ``job`` done in this transaction, the one of its effects.  Raises
         :class:`~gateway.flow.job_queue.LeaseLost` (rolling everything back) when
         another worker holds the job now."""
-        await job_queue.complete(self.session, job, self.now())
+        if self.hot is not None:
+            await self.hot.complete_job(self, job)
+        else:
+            await job_queue.complete(self.session, job, self.now())
 
 
 def message_view(msg: Message) -> MessageView:
