@@ -66,9 +66,7 @@ class MailInbound(Base):
     signature: Mapped[str] = mapped_column(Text, default="")
     thread_rule: Mapped[str] = mapped_column(String(32), default="")  # how it was threaded
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # parser problems, bounces, ...
-    conversation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("conversations.id", ondelete="SET NULL")
-    )
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
     stored_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
@@ -121,7 +119,9 @@ class MailOutbound(Base):
     __tablename__ = "mail_outbound"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
-    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
     rfc_message_id: Mapped[str] = mapped_column(String(512), unique=True)  # no brackets
     subject: Mapped[str] = mapped_column(String(500), default="")
     automatic: Mapped[bool] = mapped_column(default=False)  # written by the bot
@@ -180,12 +180,14 @@ class MailRateCount(Base):
 
 
 class MailSuggestion(Base):
-    """"Possibly the same as G-…": a new conversation that a stranger's mail (or
+    """ "Possibly the same as G-…": a new conversation that a stranger's mail (or
     a mail with a token it may not use) opened, and the one it named."""
 
     __tablename__ = "mail_suggestions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
     candidate_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | accepted | dismissed

@@ -25,7 +25,7 @@ from gateway.web.security import SESSION_COOKIE, USER, json_dumps, json_error, s
 
 log = logging.getLogger(__name__)
 
-TOPICS = ("ticket.", "message.", "typing")
+TOPICS = ("ticket.", "message.", "typing", "appointment.", "sla.")
 SESSION_RECHECK_SECONDS = 60.0
 SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("console_sockets")
 
