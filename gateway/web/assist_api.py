@@ -22,7 +22,7 @@ def retriever_of(app: web.Application) -> Retriever | None:
 @api
 async def suggestions(request: web.Request) -> web.StreamResponse:
     raw = request.query.get("k", "3")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_SUGGESTIONS:
+    if not raw.isdecimal() or not 1 <= int(raw) <= MAX_SUGGESTIONS:
         raise BadRequest("invalid_k", f"k must be a number from 1 to {MAX_SUGGESTIONS}.")
     operators = request.app[OPERATORS]
     conversation = await operators.get_conversation(int(request.match_info["id"]))

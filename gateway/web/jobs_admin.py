@@ -76,7 +76,7 @@ async def _with_refs(admin: JobAdmin, jobs: list[JobInfo], *, full: bool = False
 
 def _limit(request: web.Request) -> int:
     raw = request.query.get("limit", str(RECENT))
-    if not raw.isdigit() or not 1 <= int(raw) <= 500:
+    if not raw.isdecimal() or not 1 <= int(raw) <= 500:
         raise BadRequest("invalid_limit", "limit must be a number from 1 to 500.")
     return int(raw)
 
@@ -151,9 +151,9 @@ async def jobs_page(request: web.Request, *, error: str = "", status: int = 200)
 def _done_notice(request: web.Request) -> str:
     """The notice after a redirect (built here from numbers, never echoed from the URL)."""
     job, count = request.query.get("retried", ""), request.query.get("retried_all", "")
-    if job.isdigit():
+    if job.isdecimal():
         return f"Job {int(job)} is queued again."
-    if count.isdigit():
+    if count.isdecimal():
         n = int(count)
         return f"{n} dead job{'s are' if n != 1 else ' is'} queued again."
     return ""

@@ -39,7 +39,7 @@ def _int(request: web.Request, name: str) -> int | None:
     raw = request.query.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit():
+    if not raw.isdecimal():
         raise BadRequest(f"invalid_{name}", f"{name} must be a number.")
     return int(raw)
 

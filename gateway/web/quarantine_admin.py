@@ -77,7 +77,7 @@ async def page(request: web.Request, *, error: str = "", status: int = 200) -> w
     mail = mail_of(request)
     shown = request.query.get("show", "")
     detail = None
-    if shown.isdigit():
+    if shown.isdecimal():
         try:
             item, raw = await quarantine.show(mail, int(shown))
             detail = {"item": item, "raw": preview(raw)}
