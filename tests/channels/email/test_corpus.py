@@ -9,7 +9,6 @@ corpus: skipped on a developer machine, a failure in CI.
 from __future__ import annotations
 
 import csv
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -17,13 +16,12 @@ import pytest
 
 from channels.email.parse import parse_message
 from channels.email.parsed import MailClass, ParsedMail
+from tests.support.datasets import dataset_dir
 from tests.support.services import missing
 
 
 def corpus_dir() -> Path:
-    env = os.environ.get("GUICHET_DATASETS")
-    base = Path(env) if env else Path(__file__).resolve().parents[4] / "shared" / "datasets"
-    return base / "email"
+    return dataset_dir() / "email"
 
 
 @pytest.fixture(scope="module")
