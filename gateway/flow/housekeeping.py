@@ -8,8 +8,6 @@ at the next interval; it never stops the process.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.db.tables import SessionRow
 from gateway.flow.job_admin import JobAdmin
+from gateway.periodic import periodic
 
 log = logging.getLogger(__name__)
 
@@ -53,28 +52,12 @@ def housekeeping(
     """A ``cleanup_ctx`` entry running :func:`purge_once` at start and then every
     ``jobs.housekeeping_interval`` seconds (0: never), cancelled on shutdown."""
 
-    async def run_forever(interval: float) -> None:
-        while True:
-            try:
-                counts = await purge_once(sessions, clock, settings)
-                if counts.jobs or counts.sessions:
-                    log.info("housekeeping: deleted %d done jobs and %d expired sessions",
-                             counts.jobs, counts.sessions)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("housekeeping failed; trying again in %g s", interval)
-            await asyncio.sleep(interval)
+    async def step() -> None:
+        counts = await purge_once(sessions, clock, settings)
+        if counts.jobs or counts.sessions:
+            log.info("housekeeping: deleted %d done jobs and %d expired sessions",
+                     counts.jobs, counts.sessions)
 
-    async def ctx(app: Any) -> AsyncIterator[None]:
-        interval = settings.jobs.housekeeping_interval
-        task = asyncio.create_task(run_forever(interval), name="housekeeping") if interval > 0 else None
-        try:
-            yield
-        finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-
-    return ctx
+    return periodic(
+        "housekeeping", lambda: settings.jobs.housekeeping_interval, step, task_name="housekeeping"
+    )

@@ -21,7 +21,6 @@ on one is logged and the sweep goes on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from gateway.flow.store import SqlStore
 from gateway.flow.tx import Tx
 from gateway.models import AuthorKind
 from gateway.models import TicketStatus as S
+from gateway.periodic import periodic
 from gateway.tickets import appointments, history, hooks, lifecycle, priority, queues, sla_clock
 from gateway.tickets.sla import BREACHED, WARNING
 
@@ -283,27 +283,11 @@ def ticket_sweeper(store: SqlStore) -> Callable[[Any], AsyncIterator[None]]:
     """A ``cleanup_ctx`` entry running :func:`sweep_once` every
     ``tickets.sweep_interval`` seconds (0: never), cancelled on shutdown."""
 
-    async def run_forever(interval: float) -> None:
-        while True:
-            try:
-                report = await sweep_once(store)
-                if report.alerts or report.reminders or report.closed or report.errors:
-                    log.info("ticket sweep: %s", report)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("ticket sweep failed; trying again in %g s", interval)
-            await asyncio.sleep(interval)
+    async def step() -> None:
+        report = await sweep_once(store)
+        if report.alerts or report.reminders or report.closed or report.errors:
+            log.info("ticket sweep: %s", report)
 
-    async def ctx(app: Any) -> AsyncIterator[None]:
-        interval = store.settings.tickets.sweep_interval
-        task = asyncio.create_task(run_forever(interval), name="ticket-sweeper") if interval > 0 else None
-        try:
-            yield
-        finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-
-    return ctx
+    return periodic(
+        "ticket sweep", lambda: store.settings.tickets.sweep_interval, step, task_name="ticket-sweeper"
+    )
