@@ -20,7 +20,7 @@ from gateway.errors import (
     NotFoundError,
 )
 from gateway.web.keys import JINJA
-from gateway.web.security import json_error
+from gateway.web.security import USER, json_error
 
 MAX_TEXT_CHARS = 10_000
 
@@ -88,3 +88,22 @@ def render(
     """A page from the app's templates (``keys.JINJA``)."""
     html = request.app[JINJA].get_template(template).render(**context)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+
+def is_admin(request: web.Request) -> bool:
+    return USER in request and request[USER].role == "admin"
+
+
+def admin_api(refusal: str) -> Callable[[Handler], Handler]:
+    """An :func:`api` handler that only admins reach; anyone else gets 403 with ``refusal``."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def wrapper(request: web.Request) -> web.StreamResponse:
+            if not is_admin(request):
+                return json_error(403, "forbidden", refusal)
+            return await handler(request)
+
+        return api(wrapper)
+
+    return decorate

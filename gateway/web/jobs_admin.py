@@ -17,7 +17,6 @@ POST     /api/admin/jobs/retry-dead        ``{retried: [ids], refused: {id: reas
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,8 +25,8 @@ from aiohttp import web
 from gateway.errors import GuichetError, NotFoundError
 from gateway.flow.job_admin import JobAdmin, JobInfo, MessageRef, check_status
 from gateway.web import keys
-from gateway.web.helpers import BadRequest, api, render
-from gateway.web.security import CSRF, USER, json_error, json_response, redirect
+from gateway.web.helpers import BadRequest, admin_api, is_admin, render
+from gateway.web.security import CSRF, USER, json_response, redirect
 
 PAGE = "/admin/jobs"
 PREFIX = "/api/admin/jobs"
@@ -38,10 +37,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def jobs_of(app: web.Application) -> JobAdmin:
     return JobAdmin(app[keys.SESSIONS], app[keys.CLOCK])
-
-
-def is_admin(request: web.Request) -> bool:
-    return USER in request and request[USER].role == "admin"
 
 
 def wake_runner(app: web.Application) -> bool:
@@ -84,14 +79,7 @@ def _limit(request: web.Request) -> int:
 # ---------------------------------------------------------------- JSON API
 
 
-def admin_only(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    async def wrapper(request: web.Request) -> web.StreamResponse:
-        if not is_admin(request):
-            return json_error(403, "forbidden", "Jobs are managed by admins.")
-        return await handler(request)
-
-    return api(wrapper)
+admin_only = admin_api("Jobs are managed by admins.")
 
 
 @admin_only

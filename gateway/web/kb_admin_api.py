@@ -27,22 +27,15 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from gateway.kb.admin import KBAdmin
-from gateway.web.helpers import BadRequest, Handler, api, json_body
+from gateway.web.helpers import BadRequest, admin_api, json_body
 from gateway.web.keys import KB_ADMIN
-from gateway.web.security import USER, json_error, json_response
+from gateway.web.security import json_error, json_response
 from kb_index.versions import VersionInfo
 
 PREFIX = "/api/admin/kb"
 
 
-def admin_only(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    async def wrapper(request: web.Request) -> web.StreamResponse:
-        if USER not in request or request[USER].role != "admin":
-            return json_error(403, "forbidden", "The knowledge base is managed by admins.")
-        return await handler(request)
-
-    return api(wrapper)
+admin_only = admin_api("The knowledge base is managed by admins.")
 
 
 def version_dict(info: VersionInfo, admin: KBAdmin) -> dict[str, Any]:

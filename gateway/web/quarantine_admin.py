@@ -10,17 +10,16 @@ POST     /api/admin/mail/quarantine/{id}/delete          delete the mail and its
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from aiohttp import web
 
 from gateway.errors import GuichetError
 from gateway.mail import quarantine
-from gateway.web.helpers import Handler, api, render
-from gateway.web.jobs_admin import is_admin, wake_runner
+from gateway.web.helpers import admin_api, is_admin, render
+from gateway.web.jobs_admin import wake_runner
 from gateway.web.mail_api import mail_of
-from gateway.web.security import CSRF, USER, json_error, json_response, redirect
+from gateway.web.security import CSRF, USER, json_response, redirect
 
 PAGE = "/admin/mail/quarantine"
 PREFIX = "/api/admin/mail/quarantine"
@@ -33,14 +32,7 @@ def preview(raw: bytes) -> str:
     return text + ("\n[… cut]" if len(raw) > PREVIEW_BYTES else "")
 
 
-def admin_only(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    async def wrapper(request: web.Request) -> web.StreamResponse:
-        if not is_admin(request):
-            return json_error(403, "forbidden", "The mail quarantine is managed by admins.")
-        return await handler(request)
-
-    return api(wrapper)
+admin_only = admin_api("The mail quarantine is managed by admins.")
 
 
 @admin_only
