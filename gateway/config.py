@@ -161,6 +161,29 @@ class TicketSettings:
 
 
 @dataclass
+class SlackSettings:
+    """The Slack channel: customers in DMs/mentions, operators in channels (docs/slack.md)."""
+
+    # --- Slack (issue 11, channels/slack/) ---
+    enabled: bool = False
+    mode: str = "http"  # http: Events API on /slack/events + /slack/actions | socket: Socket Mode
+    bot_token: str = ""  # xoxb-...
+    signing_secret: str = ""  # empty: every HTTP request from Slack is refused (fail closed)
+    app_token: str = ""  # xapp-... (Socket Mode only)
+    api_url: str = "https://slack.com/api/"  # the Web API base URL (tests point it at a local stand-in)
+    operators_channel: str = ""  # channel id where handed-off tickets are posted; empty: no operator side
+    queue_channels: list[str] = field(default_factory=list)  # "QUEUE=CHANNEL_ID" per queue, over the above
+    operators: list[str] = field(default_factory=list)  # "SLACK_USER_ID=guichet_user_name" links
+    customer_prefix: str = "reply:"  # an operators' thread reply starting with this goes to the customer
+    operator_names: bool = True  # operator replies show the operator's name (chat:write.customize)
+    min_post_interval: float = 1.0  # seconds between two posts in one Slack channel (Slack: ~1/s)
+    event_memory_hours: float = 24.0  # event ids are remembered this long (Slack retries within ~1 h)
+    sync_interval: float = 30.0  # seconds between catch-up passes of the operators' threads; 0: none
+    backfill_hours: float = 24.0  # the catch-up posts active tickets created this recently
+    # --- end of Slack block ---
+
+
+@dataclass
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -172,6 +195,7 @@ class Settings:
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
     tickets: TicketSettings = field(default_factory=TicketSettings)
+    slack: SlackSettings = field(default_factory=SlackSettings)  # issue 11
 
     # ------------------------------------------------------------ derived values
     @property

@@ -4,6 +4,7 @@ against (``migrations/env.py``).  A new table module is added here."""
 from __future__ import annotations
 
 from gateway.db import tables, tables_access, tables_imap, tables_mail, tables_tickets
+from gateway.db import tables_slack  # Slack channel (issue 11)
 from gateway.db.tables import Base
 
-__all__ = ["Base", "tables", "tables_access", "tables_imap", "tables_mail", "tables_tickets"]
+__all__ = ["Base", "tables", "tables_access", "tables_imap", "tables_mail", "tables_tickets", "tables_slack"]
