@@ -7,6 +7,7 @@ embedder, the bot's intent phrases); :func:`detect` picks the language of a text
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -125,11 +126,20 @@ _EN = frozenset(
 _WORD = re.compile(r"[a-z]+")
 
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=4096)
 def fold(text: str) -> str:
-    """Lower case, accents removed, apostrophes and punctuation to spaces."""
-    nfkd = unicodedata.normalize("NFKD", text.lower())
-    stripped = "".join(c for c in nfkd if not unicodedata.combining(c))
-    return re.sub(r"[^a-z0-9]+", " ", stripped).strip()
+    """Lower case, accents removed, apostrophes and punctuation to spaces.
+
+    Cached: one message is folded by every signal that reads it (language,
+    intents, frustration, topic words), some five times on its way."""
+    lowered = text.lower()
+    if not lowered.isascii():
+        nfkd = unicodedata.normalize("NFKD", lowered)
+        lowered = "".join(c for c in nfkd if not unicodedata.combining(c))
+    return _NOT_ALNUM.sub(" ", lowered).strip()
 
 
 def detect(text: str, hint: str | None = None, default: str = "en") -> str:

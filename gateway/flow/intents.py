@@ -13,6 +13,7 @@ svp", "operater") asks for one; typos are forgiven on those words only.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 
 from gateway.language import fold
@@ -85,19 +86,33 @@ def _near(word: str, target: str) -> bool:
     return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
+_FUZZY_TARGETS: dict[int, tuple[str, ...]] = {
+    n: tuple(p for p in _PERSON_WORDS if len(p) >= 5 and abs(len(p) - n) <= 1) for n in range(4, 40)
+}
+
+
+@functools.lru_cache(maxsize=4096)
 def _person_word(word: str) -> bool:
-    return word not in _NOT_PERSON and any(_near(word, p) for p in _PERSON_WORDS)
+    """A word for a person, typos forgiven (only targets of a length one letter
+    away can be near: the others are not tried)."""
+    if word in _NOT_PERSON:
+        return False
+    return word in _PERSON_WORDS or any(_near(word, p) for p in _FUZZY_TARGETS.get(len(word), ()))
 
 
 def _only_asks_for_a_person(words: list[str]) -> bool:
     """Every word is a word for a person or filler around one, and one is a person."""
     if not words or len(words) > 8:
         return False
-    person = [w for w in words if w not in _PERSON_FILLER and _person_word(w)]
-    rest = [w for w in words if w not in _PERSON_FILLER and not _person_word(w)]
+    person = False
+    for word in words:
+        if word in _PERSON_FILLER:
+            continue
+        if not _person_word(word):
+            return False  # a word that is neither: the message says more than that
+        person = True
     phrase = " ".join(words)
-    return not rest and (bool(person) or "quelqu un" in phrase or "service client" in phrase
-                         or "customer service" in phrase)
+    return person or "quelqu un" in phrase or "service client" in phrase or "customer service" in phrase
 
 
 _PERSON_EN = (
