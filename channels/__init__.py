@@ -9,6 +9,7 @@ REGISTRY: dict[str, str] = {
     "webchat": "channels.webchat:create_channel",
     "fake": "channels.fake:create_channel",
     "email": "channels.email.channel:create_channel",
+    "slack": "channels.slack.channel:create_channel",  # issue 11
 }
 
 __all__ = ["REGISTRY"]

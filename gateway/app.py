@@ -83,6 +83,8 @@ def create_app(
 
     if settings.email.enabled and "email" not in channel_names:  # email (issue 8)
         channel_names = (*channel_names, "email")
+    if settings.slack.enabled and "slack" not in channel_names:  # Slack (issue 11)
+        channel_names = (*channel_names, "slack")
     ctx = ChannelContext(settings=settings, clock=clock, bus=bus, secret_key=secret, history=store.history)
     channels: dict[str, Channel] = {}
     for name in channel_names:
@@ -113,6 +115,11 @@ def create_app(
         from gateway.mail.wiring import setup_mail
 
         setup_mail(app, store, runner, channels, the_retriever)
+    if "slack" in channels:  # --- Slack (issue 11): records, /slack/events|actions or Socket Mode ---
+        from channels.slack.wiring import setup_slack
+
+        slack_channel = setup_slack(app, store, channels)
+    # --- end Slack ---
 
     from gateway.web.console import make_jinja_env, setup_console
     from gateway.web.kb_admin_page import setup_admin
@@ -195,6 +202,11 @@ def create_app(
         if imap is not None:
             app.cleanup_ctx.append(imap)  # after the job workers: stopped before them
     # --- end IMAP ---
+    if "slack" in channels and slack_channel is not None:  # --- Slack (issue 11): threads catch-up ---
+        from channels.slack.wiring import slack_catch_up
+
+        app.cleanup_ctx.append(slack_catch_up(slack_channel, store))
+    # --- end Slack catch-up ---
     from gateway.flow.housekeeping import housekeeping
 
     app.cleanup_ctx.append(housekeeping(sessions, clock, settings))  # purge old done jobs, sessions
