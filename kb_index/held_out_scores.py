@@ -23,6 +23,7 @@ import numpy as np
 
 from kb_index.calibration import BASELINE_DEPTH, features_of
 from kb_index.dense_scores import CENTROID_KINDS, DENSE_DEPTH, FULL_SCAN
+from kb_index.embed_cache import EmbeddingCache, embed_texts
 from kb_index.fusion import FusionConfig, fuse, ranked
 from kb_index.lexical import K1, tokenize
 from kb_index.term_bridge import TermBridge, WordVectors, content_words
@@ -77,6 +78,34 @@ class HeldOutScorer:
                         [r for r in rows.tolist() if self.chunks[r].kind in CENTROID_KINDS], dtype=np.int64)
         self.bridge: TermBridge | None = loaded.bridge if word_vectors is not None else None
         self.word_vectors = word_vectors
+        self._translations: dict[str, dict[str, str]] = {}  # language -> word -> token
+
+    def prepare(self, texts: Sequence[str], cache: EmbeddingCache | None = None) -> None:
+        """Translate every content word of ``texts`` now, in one encode and one
+        product per language (the per-query path encodes and multiplies word by
+        word: most of an index-time calibration's time before)."""
+        bridge, word_vectors = self.bridge, self.word_vectors
+        if bridge is None or word_vectors is None:
+            return
+        done = set.intersection(*map(set, self._translations.values())) if self._translations else set()
+        words = sorted({w for text in texts for w in content_words(text)} - done)
+        if not words:
+            return
+        # through the embedding cache: the bridge's own vocabulary is there already,
+        # and a rebuild then need not load the word encoder at all
+        vectors = embed_texts(word_vectors.encoder, words, cache).vectors
+        for lang in bridge.languages:
+            table = self._translations.setdefault(lang, {})
+            for start in range(0, len(words), 512):
+                part = words[start:start + 512]
+                table.update(zip(part, bridge.translate(part, vectors[start:start + 512], lang), strict=True))
+
+    def _translate(self, words: Sequence[str], lang: str) -> list[str]:
+        table = self._translations.get(lang, {})
+        if all(w in table for w in words):
+            return [table[w] for w in words]
+        assert self.bridge is not None and self.word_vectors is not None
+        return self.bridge.translate(words, self.word_vectors(words), lang)
 
     # ------------------------------------------------------------------ dense
     def _dense(self, vector: np.ndarray, probe: Probe) -> dict[str, float]:
@@ -141,10 +170,9 @@ class HeldOutScorer:
         words = content_words(probe.text)
         if not probe.lang or bridge is None or self.word_vectors is None or not others or not words:
             return scores, by_lang, tokens
-        vectors = self.word_vectors(words)
         merged = dict(scores)
         for lang in others:
-            translated = bridge.translate(words, vectors, lang)
+            translated = self._translate(words, lang)
             by_lang[lang] = translated
             for article_id, score in self._article_lexical(translated, blocked_docs).items():
                 if self.loaded.article_lang.get(article_id, "") == lang:

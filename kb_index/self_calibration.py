@@ -129,19 +129,28 @@ _offtopic_vectors: dict[str, np.ndarray] = {}  # per embedder name, for this pro
 _memo_lock = threading.Lock()
 
 
-def _is_symmetric(embedder: Embedder) -> bool:
+def _is_symmetric(
+    embedder: Embedder, queries: Sequence[PseudoQuery], loaded: LoadedIndex, cache: EmbeddingCache | None
+) -> bool:
     """Questions and indexed texts are encoded alike (a question variant's chunk
-    vector is then its question vector)."""
+    vector is then its question vector).  Told by encoding one variant as a question
+    through the embedding cache and comparing it with its stored chunk vector, so a
+    rebuild with the cache warm need not load the model for it."""
+    if not callable(getattr(embedder, "encode_queries", None)):
+        return True
     with _memo_lock:
         known = _symmetric.get(embedder.name)
-    if known is None:
-        if not callable(getattr(embedder, "encode_queries", None)):
-            known = True
-        else:
-            probe = ["Comment suivre ma commande ?"]
-            known = bool(np.allclose(embedder.encode(probe), encode_queries(embedder, probe), atol=1e-5))
-        with _memo_lock:
-            _symmetric[embedder.name] = known
+    if known is not None:
+        return known
+    probe = next((q for q in queries if q.row is not None), None)
+    if probe is None or probe.row is None:
+        return False  # nothing to reuse anyway
+    ids, matrix = loaded.vectors.all_vectors()
+    stored = matrix[int(np.flatnonzero(ids == probe.row)[0])]
+    asked = embed_texts(_QuerySide(embedder), [probe.text], cache).vectors[0]
+    known = bool(np.allclose(stored, asked, atol=1e-4))
+    with _memo_lock:
+        _symmetric[embedder.name] = known
     return known
 
 
@@ -149,7 +158,7 @@ def _query_vectors(
     embedder: Embedder, queries: Sequence[PseudoQuery], loaded: LoadedIndex, cache: EmbeddingCache | None
 ) -> np.ndarray:
     side = _QuerySide(embedder)
-    reuse = _is_symmetric(embedder)
+    reuse = _is_symmetric(embedder, queries, loaded, cache)
     vectors = np.zeros((len(queries), loaded.vectors.dim), dtype=np.float32)
     todo = [i for i, q in enumerate(queries) if not (reuse and q.row is not None)]
     if reuse:
@@ -189,12 +198,13 @@ def score_queries(
     scorer = HeldOutScorer(loaded, fusion or FusionConfig(),
                            word_vectors=WordVectors(terms) if terms is not None else None)
     vectors = _query_vectors(embedder, queries, loaded, cache) if queries else np.zeros((0, 0))
+    texts = offtopic_questions()
+    scorer.prepare([q.text for q in queries] + list(texts), cache)
     held, left = [], []
     for query, vector in zip(queries, vectors, strict=True):
         lang = detect(query.text, default="")
         held.append((query, *scorer.features(vector, Probe(query.text, lang, query.held_out))))
         left.append((query, *scorer.features(vector, Probe(query.text, lang, excluded=query.article_id))))
-    texts = offtopic_questions()
     off_vectors = _offtopic(embedder, texts, cache)
     offtopic = [(t, *scorer.features(v, Probe(t, detect(t, default=""))))
                 for t, v in zip(texts, off_vectors, strict=True)]
