@@ -3,7 +3,7 @@ benches (``bench.public``) when that package is present.
 
     python -m bench                       # everything (~15 min on 2 cores; perf alone ~9)
     python -m bench --quick               # a short run (~2 min)
-    python -m bench --only perf           # perf only; --only public, retrieval or webchat
+    python -m bench --only perf           # perf only; --only public, retrieval, webchat or email
     python -m bench --only retrieval --embedders all    # every embedder make_embedder knows
     python -m bench --only webchat --visitors 1,50,200 --web-retrievers stub,e5   # the full run's cases
 
@@ -26,7 +26,7 @@ for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"),
                       ("TOKENIZERS_PARALLELISM", "false")):
     os.environ.setdefault(_name, _value)
 
-ONLY = ("all", "perf", "public", "retrieval", "webchat")
+ONLY = ("all", "perf", "public", "retrieval", "webchat", "email")
 
 
 def _csv(value: str) -> tuple[str, ...]:

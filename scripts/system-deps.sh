@@ -4,6 +4,7 @@
 #   postgresql   the store's tests also run on PostgreSQL
 #   dovecot-imapd  a real IMAP server for the email channel's tests
 #   swaks        a real SMTP client for the SMTP listener's tests
+#   libnet-ssleay-perl  swaks -tls (the STARTTLS tests)
 # Services are not started here: the tests start their own, on loopback, in temp dirs.
 set -euo pipefail
 need=()
@@ -11,6 +12,7 @@ need=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
 command -v swaks >/dev/null || need+=(swaks)
+perl -MNet::SSLeay -e1 2>/dev/null || need+=(libnet-ssleay-perl)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -19,7 +19,7 @@ from bench.perf.stats import BenchResult
 from bench.perf.targets import check_targets
 from bench.perf.webchat import run_webchat
 
-BENCHES = ("retrieval", "webchat")
+BENCHES = ("retrieval", "webchat", "email")  # email: bench/email_smtp.py (issue 8)
 
 
 async def run_perf(opts: PerfOptions, benches: Sequence[str] = BENCHES) -> list[BenchResult]:
@@ -31,6 +31,10 @@ async def run_perf(opts: PerfOptions, benches: Sequence[str] = BENCHES) -> list[
         results += await run_retrieval(opts)
     if "webchat" in benches:
         results += await run_webchat(opts)
+    if "email" in benches:  # SMTP in vs a bare aiosmtpd sink (issue 8)
+        from bench.email_smtp import run_email
+
+        results += await run_email(opts)
     return results
 
 

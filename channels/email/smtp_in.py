@@ -44,6 +44,15 @@ class MailHandler:
     def __init__(self, mail: MailService) -> None:
         self.mail = mail
 
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        """aiosmtpd's EHLO lines without ``AUTH``: this listener receives mail for its
+        own addresses and authenticates nobody, so it does not advertise it (after
+        STARTTLS aiosmtpd would otherwise offer LOGIN and PLAIN it cannot check)."""
+        session.host_name = hostname
+        return [line for line in responses if not line[4:].upper().startswith("AUTH")]
+
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
     ) -> str:
@@ -97,11 +106,29 @@ def _peer(session: Session) -> str:
     return str(peer or "")[:64]
 
 
+class TlsConfigError(ValueError):
+    """``email.tls_cert`` / ``email.tls_key`` cannot be used; the message names the setting."""
+
+
 def tls_context(cert: str, key: str) -> ssl.SSLContext | None:
-    if not (cert and key):
+    """The server context for STARTTLS, or ``None`` when neither file is configured
+    (STARTTLS is then not offered).  A half or broken configuration is an error at
+    start-up, never a silent fallback to plain SMTP."""
+    if not (cert or key):
         return None
+    if not (cert and key):
+        raise TlsConfigError("STARTTLS needs both email.tls_cert and email.tls_key (PEM files); one is empty")
+    try:
+        ssl.create_default_context(cafile=cert)  # the certificate alone: readable PEM?
+    except (OSError, ssl.SSLError) as exc:
+        raise TlsConfigError(f"email.tls_cert {cert!r} cannot be loaded as a PEM certificate: {exc}") from exc
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise TlsConfigError(
+            f"email.tls_key {key!r} cannot be loaded as the PEM private key of {cert!r}: {exc}"
+        ) from exc
     return context
 
 
@@ -132,6 +159,7 @@ class SmtpListener:
                 ident="Guichet ESMTP",
                 tls_context=context,
                 require_starttls=False,
+                auth_exclude_mechanism=("LOGIN", "PLAIN"),  # nobody authenticates here (504)
             )
 
         loop = asyncio.get_running_loop()

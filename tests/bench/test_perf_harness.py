@@ -54,7 +54,7 @@ def test_tiny_run_prints_tables_and_saves_well_formed_rows(
     assert saved["machine"]["cores"] >= 1 and saved["machine"]["python"].startswith("3.")
     assert "aiohttp" in saved["machine"]["packages"]
     names = [b["name"] for b in saved["benches"]]
-    assert names == ["retrieval:hash", "webchat:stub", "webchat:hash"]
+    assert names == ["retrieval:hash", "webchat:stub", "webchat:hash", "email:smtp"]
     for result in saved["benches"]:
         assert result["errors"] == [] and result["ours"] and result["raw"]
         for row in result["rows"]:

@@ -1,0 +1,326 @@
+"""SMTP in: messages accepted **and committed** per second through Guichet's own
+listener, against a bare aiosmtpd sink driven identically in the same run.
+
+Ours: the real app (``gateway.app.create_app`` with ``[email] enabled``) in its own
+process, SQLite in a temporary data dir, job workers running as in ``guichet serve``
+(each accepted mail is parsed, threaded and answered by the stub bot in the
+background, its reply relayed to a second sink process), its SMTP service on
+127.0.0.1.  Raw: a bare aiosmtpd server in its own process whose handler answers
+``250`` to DATA and stores nothing.  Both are driven by the same aiosmtplib clients:
+N concurrent connections, each sending its share of a bounded number of messages
+(one SMTP transaction per message, connections reused, as an MTA does).  Ours and
+raw alternate in rounds so a noisy neighbour hits both alike.
+
+After the run the app's database is read: every message sent must be committed
+exactly once (one ``mail_inbound`` row per Message-ID); otherwise the bench fails.
+
+    python -m bench --only email                 # 300 messages, 1 and 10 clients
+    python -m bench.email_smtp serve-sink        # the raw server alone (prints READY <port>)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import signal
+import sqlite3
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+from bench.perf.options import DEFAULT_KB, PerfOptions
+from bench.perf.procs import ServerProcess
+from bench.perf.serving import READY
+from bench.perf.stats import BenchResult, Summary, compare
+
+SUPPORT = "support@guichet.test"
+UNLIMITED = 1_000_000_000
+RATE_LABEL = "accepted + committed"
+TARGET = 0.5  # issue 8, acceptance 7: ours / raw messages per second
+
+
+@dataclass(frozen=True, slots=True)
+class EmailOptions:
+    """Counts, never durations; per case and per side (ours, raw)."""
+
+    messages: int
+    clients: tuple[int, ...]
+    rounds: int = 2  # ours and raw alternate, each case split in this many rounds
+    timeout: float = 60.0
+
+    @classmethod
+    def for_mode(cls, mode: str) -> EmailOptions:
+        if mode == "full":
+            return cls(messages=300, clients=(1, 10))
+        if mode == "quick":
+            return cls(messages=100, clients=(1, 10))
+        if mode == "tiny":
+            return cls(messages=6, clients=(1, 3), timeout=30.0)
+        raise ValueError(f"unknown mode {mode!r} (full, quick or tiny)")
+
+
+@dataclass
+class SmtpRun:
+    latencies: list[float] = field(default_factory=list)  # MAIL FROM .. the 250 after DATA
+    wall: float = 0.0
+    accepted: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: SmtpRun) -> None:
+        self.latencies += other.latencies
+        self.wall += other.wall
+        self.accepted += other.accepted
+        self.errors += other.errors
+
+
+def make_message(run: str, n: int) -> tuple[str, bytes]:
+    """One customer's plain mail (about 1 KB), its own sender and Message-ID."""
+    msg = EmailMessage()
+    sender = f"customer{n}@example.org"
+    msg["From"] = f"Customer {n} <{sender}>"
+    msg["To"] = SUPPORT
+    msg["Subject"] = f"Question {n} about my invoice"
+    msg["Message-ID"] = f"<bench-{run}-{n}@example.org>"
+    msg["Date"] = format_datetime(datetime_for(n))
+    msg.set_content(
+        f"Hello,\n\nI received invoice {1000 + n} this morning and the amount looks wrong:\n"
+        "it charges the annual plan twice. Could you check it and tell me how to get\n"
+        "the difference back?\n\nThank you,\nCustomer\n" + "-- \nSent from my laptop\n" * 3
+    )
+    return sender, msg.as_bytes().replace(b"\n", b"\r\n")
+
+
+def datetime_for(n: int) -> Any:
+    from datetime import UTC, datetime, timedelta
+
+    return datetime(2026, 12, 3, 9, 0, tzinfo=UTC) + timedelta(seconds=n)
+
+
+async def drive(port: int, messages: Sequence[tuple[str, bytes]], clients: int, timeout: float) -> SmtpRun:
+    """``clients`` aiosmtplib connections share the messages; each sends its next one
+    as soon as the last one got its answer (closed loop)."""
+    import aiosmtplib
+
+    run = SmtpRun()
+    todo: Iterator[tuple[str, bytes]] = iter(messages)
+
+    async def client() -> None:
+        smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=timeout, start_tls=False)
+        try:
+            await smtp.connect()
+            for sender, raw in todo:
+                started = time.perf_counter()
+                try:
+                    refused, _ = await smtp.sendmail(sender, [SUPPORT], raw)
+                except aiosmtplib.SMTPException as exc:
+                    run.errors.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                if refused:
+                    run.errors.append(f"refused: {refused}")
+                    continue
+                run.latencies.append(time.perf_counter() - started)
+                run.accepted += 1
+        except (OSError, aiosmtplib.SMTPException) as exc:
+            run.errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            if smtp.is_connected:
+                try:
+                    await smtp.quit()
+                except aiosmtplib.SMTPException:
+                    smtp.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    run.wall = time.perf_counter() - started
+    return run
+
+
+def committed(db: Path) -> dict[str, int]:
+    """Message-ID -> number of ``mail_inbound`` rows in the app's database."""
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT message_id, count(*) FROM mail_inbound GROUP BY message_id").fetchall()
+        return {str(mid): int(n) for mid, n in rows}
+
+
+def processed(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT count(*) FROM mail_inbound WHERE status = 'processed'").fetchone()[0])
+
+
+def case_label(clients: int) -> str:
+    return "1 client" if clients == 1 else f"{clients} concurrent clients"
+
+
+async def bench_email(opts: PerfOptions, eopts: EmailOptions | None = None) -> BenchResult:
+    eopts = eopts or EmailOptions.for_mode(opts.mode)
+    result = BenchResult(
+        name="email:smtp",
+        title="SMTP in — messages accepted and committed, Guichet's listener vs a bare aiosmtpd sink",
+        ours="gateway.app.create_app with [email] enabled in its own process (SQLite, job workers "
+             "processing each mail in the background, stub bot, replies relayed to a sink), its SMTP "
+             "listener on 127.0.0.1; the 250 comes after the raw message and its job are committed",
+        raw="bare aiosmtpd server in its own process, handler returns 250 to DATA and stores nothing; "
+            "same aiosmtplib clients, same messages",
+        params={"messages": eopts.messages, "clients": list(eopts.clients), "rounds": eopts.rounds},
+    )
+    sent: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="guichet-bench-email-") as tmp:
+        work = Path(tmp)
+        raw_sink = ServerProcess("bench.email_smtp", ["serve-sink"], work / "sink.log")
+        relay = ServerProcess("bench.email_smtp", ["serve-sink"], work / "relay.log")
+        app = ServerProcess("bench.email_smtp", ["serve-app", "--data-dir", str(work / "data")],
+                            work / "app.log")
+        try:
+            async with raw_sink, relay:
+                app.args += ["--relay-port", str(relay.port)]
+                async with app:
+                    counter = 0
+
+                    def batch(side: str, count: int) -> list[tuple[str, bytes]]:
+                        nonlocal counter
+                        first, counter = counter, counter + count
+                        if side == "ours":
+                            sent.extend(f"bench-ours-{first + i}@example.org" for i in range(count))
+                        return [make_message(side, first + i) for i in range(count)]
+
+                    warm = min(3, eopts.messages)  # first connection, caches; counted as sent, not timed
+                    await drive(raw_sink.port, batch("raw", warm), 1, eopts.timeout)
+                    await drive(app.port, batch("ours", warm), 1, eopts.timeout)
+                    for clients in eopts.clients:
+                        ours, raw = SmtpRun(), SmtpRun()
+                        for r in range(eopts.rounds):
+                            share = eopts.messages // eopts.rounds + (r < eopts.messages % eopts.rounds)
+                            raw.add(await drive(raw_sink.port, batch("raw", share), clients, eopts.timeout))
+                            ours.add(await drive(app.port, batch("ours", share), clients, eopts.timeout))
+                        case = case_label(clients)
+                        result.rows += compare(case, Summary.of(ours.latencies, ours.wall),
+                                               Summary.of(raw.latencies, raw.wall), rate_label=RATE_LABEL)
+                        result.errors += [f"{case} (ours): {e}" for e in ours.errors[:5]]
+                        result.errors += [f"{case} (raw): {e}" for e in raw.errors[:5]]
+            db = work / "data" / "guichet.db"
+            rows = committed(db)
+            result.params.update(sent=len(sent), committed=sum(rows.get(m, 0) for m in sent),
+                                 committed_once=sum(1 for m in sent if rows.get(m) == 1),
+                                 processed_when_stopped=processed(db))
+            wrong = [m for m in sent if rows.get(m) != 1]
+            if wrong or len(rows) != len(sent):
+                result.errors.append(f"{len(wrong)} of {len(sent)} messages not committed exactly once "
+                                     f"({len(rows)} rows): {wrong[:5]}")
+        except Exception as exc:
+            result.errors.append(f"{type(exc).__name__}: {exc}")
+        if result.errors:
+            result.errors.append(f"app log tail:\n{app.log_tail()}")
+    result.notes.append(
+        f"{eopts.messages} messages per case and side in {eopts.rounds} alternating rounds; latency = "
+        "MAIL FROM to the 250 after DATA; bench-only setting: the per-client rate limit "
+        f"(email.rate_limit_messages) raised to {UNLIMITED:,} (still checked at every MAIL)")
+    if "sent" in result.params:
+        result.notes.append(
+            f"{result.params['committed_once']} of {result.params['sent']} messages sent to ours are "
+            f"committed exactly once; {result.params['processed_when_stopped']} fully processed by the "
+            "job workers when the app stopped")
+    for row in result.rows:
+        if row.metric == RATE_LABEL and not math.isnan(row.ratio):
+            met = "met" if row.ratio >= TARGET else "not met"
+            result.notes.append(f"{row.case}: {row.ratio:.2f}× the bare sink (target ≥ {TARGET}×: {met})")
+    return result
+
+
+async def run_email(opts: PerfOptions) -> list[BenchResult]:
+    return [await bench_email(opts)]
+
+
+# --- the two server processes ------------------------------------------------------------------
+
+
+class SinkHandler:
+    """The raw baseline: every DATA gets 250, nothing is stored."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        return "250 OK"
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve_sink() -> None:
+    from aiosmtpd.smtp import SMTP
+
+    handler = SinkHandler()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTP(handler, decode_data=False, enable_SMTPUTF8=True, hostname="sink.test"),
+        host="127.0.0.1", port=0,
+    )
+    print(f"{READY} {server.sockets[0].getsockname()[1]}", flush=True)
+    try:
+        await _until_stopped()
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def serve_app(data_dir: Path, relay_port: int, workers: int | None = None) -> None:
+    from aiohttp import web
+
+    from bench.perf.app_server import StubRetriever, bench_settings
+    from gateway.app import create_app
+    from gateway.web.keys import CHANNELS
+
+    settings = bench_settings(data_dir, "stub", DEFAULT_KB)
+    email = settings.email
+    email.enabled = True
+    email.addresses = [SUPPORT]
+    email.smtp_host, email.smtp_port = "127.0.0.1", 0
+    email.relay_host, email.relay_port = "127.0.0.1", relay_port
+    email.rate_limit_messages = UNLIMITED
+    if workers is not None:  # profiling the accept alone: 0 runs no job (not even the fast path)
+        settings.jobs.workers = workers
+    app = create_app(settings, retriever=StubRetriever())
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=5)
+    await runner.setup()  # runs the cleanup_ctx services: the channel starts its SMTP listener
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        listener = getattr(app[CHANNELS]["email"], "listener", None)
+        if listener is None:
+            raise RuntimeError("the email channel started no SMTP listener")
+        print(f"{READY} {listener.port}", flush=True)
+        await _until_stopped()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    import logging
+
+    parser = argparse.ArgumentParser(prog="python -m bench.email_smtp", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve-sink", help="the raw baseline: a bare aiosmtpd server")
+    app = sub.add_parser("serve-app", help="Guichet with its SMTP listener")
+    app.add_argument("--data-dir", type=Path, required=True)
+    app.add_argument("--relay-port", type=int, required=True)
+    app.add_argument("--workers", type=int, default=None,
+                     help="job workers (default: as configured, 2); 0 measures the accept alone")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if args.command == "serve-sink":
+        asyncio.run(serve_sink())
+    else:
+        asyncio.run(serve_app(args.data_dir, args.relay_port, args.workers))
+
+
+if __name__ == "__main__":
+    main()
