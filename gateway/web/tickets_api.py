@@ -23,6 +23,7 @@ from gateway.tickets.history import TicketChange
 from gateway.tickets.search import TicketQuery
 from gateway.tickets.sla_clock import get_policies
 from gateway.views import UserView
+from gateway.web import desk_views_api
 from gateway.web.helpers import BadRequest, api, json_body
 from gateway.web.keys import DESK
 from gateway.web.route_docs import Param, describe
@@ -581,3 +582,4 @@ def setup(app: web.Application) -> None:
     r.add_post(r"/api/desk/canned/{id:\d+}/render", render_canned, name="desk_render_canned")
     r.add_put(r"/api/desk/customers/{id:\d+}/tier", set_tier, name="desk_tier")
     r.add_get("/api/desk/sla/policies", sla_policies, name="desk_sla_policies")
+    desk_views_api.setup(app)  # /api/desk/operators: colleagues, presence, load

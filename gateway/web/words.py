@@ -7,14 +7,16 @@ JSON (:func:`console_words`, a ``<meta>`` read by ``static/console-words.js``), 
 the same as a reloaded one.  A code with no entry is still shown without underscores
 ("some_new_code" -> "some new code"), never as a bare code.
 
-The console has no language setting yet: English only.  A French table goes next to
-these the day the console gets one.
+These tables are English only; the ticket desk's words (queue views, SLA, the
+ticket's tools) come in English and French from :mod:`gateway.web.desk_words`.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from gateway.web.desk_words import DESK_WORDS
 
 # Why the bot handed a conversation to a person (gateway.flow.policy's handoff
 # reasons, "operator" for a ticket an operator opened by hand).
@@ -80,4 +82,5 @@ def console_words() -> dict[str, Any]:
         "statuses": TICKET_STATUSES,
         "channels": CHANNELS,
         "delivery": DELIVERY,
+        "desk": DESK_WORDS,  # {"en": {...}, "fr": {...}}
     }

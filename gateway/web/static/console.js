@@ -4,20 +4,21 @@
 
 import { api } from "./console-api.js";
 import { clearAssist, loadAssist } from "./console-assist.js";
-import { ageText, deliveryNode, messageNode, ticketRow, word } from "./console-render.js";
+import { ageText, deliveryNode, messageNode, word } from "./console-render.js";
 import { notifyEvent, setupNotifications } from "./console-notify.js";
 import { channelText, reasonText, statusText } from "./console-words.js";
+import { deskRow, fetchQueue, keepTicket, onDeskEvent, orderTickets, setupDesk } from "./console-desk.js";
+import { clearDeskTicket, deskTicketChanged, setupDeskTicket, showDeskTicket } from "./console-desk-ticket.js";
 
 const $ = (selector) => document.querySelector(selector);
 const ME = Number(document.querySelector('meta[name="user-id"]')?.content ?? "0");
 const MY_NAME = document.querySelector('meta[name="user-name"]')?.content ?? "";
-const QUEUE_STATUSES = new Set(["new", "open"]);
 const TYPING_RESEND_MS = 3000;
 const TYPING_IDLE_MS = 4000;
 const TYPING_SHOW_MS = 8000;
 
 const state = {
-  tickets: new Map(), // id -> ticket dict, only new + open
+  tickets: new Map(), // id -> ticket dict, those of the queue's view (console-desk.js)
   activity: new Set(), // ticket ids with unseen messages
   ticket: null, // the open ticket
   conversation: null, // its conversation
@@ -42,11 +43,9 @@ function hideError() {
 // ------------------------------------------------------------------- queue
 
 function renderQueue() {
-  const tickets = [...state.tickets.values()].sort((a, b) =>
-    a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id - b.id,
-  );
+  const tickets = orderTickets([...state.tickets.values()]);
   const rows = tickets.map((t) =>
-    ticketRow(t, { selected: state.ticket?.id === t.id, activity: state.activity.has(t.id) }),
+    deskRow(t, { selected: state.ticket?.id === t.id, activity: state.activity.has(t.id) }),
   );
   const hadFocus = document.activeElement?.closest?.("#ticket-list") != null;
   $("#ticket-list").replaceChildren(...rows);
@@ -74,7 +73,8 @@ function updateAges() {
 }
 
 function upsertTicket(ticket) {
-  if (QUEUE_STATUSES.has(ticket.status)) state.tickets.set(ticket.id, ticket);
+  const kept = keepTicket(ticket, state.tickets.get(ticket.id));
+  if (kept) state.tickets.set(ticket.id, kept);
   else state.tickets.delete(ticket.id);
   if (state.ticket && state.ticket.id === ticket.id) {
     state.ticket = ticket;
@@ -84,7 +84,7 @@ function upsertTicket(ticket) {
 }
 
 async function loadQueue() {
-  const { tickets } = await api("GET", "/api/tickets?status=new,open");
+  const tickets = await fetchQueue();
   state.tickets = new Map(tickets.map((t) => [t.id, t]));
   renderQueue();
 }
@@ -181,6 +181,7 @@ async function openTicket(id, push) {
     renderQueue();
     $("#draft-notice").hidden = true;
     loadAssist(ticket.conversation_id);
+    showDeskTicket(ticket);
     $("#ticket-pane").dataset.ticketId = String(ticket.id);
     if (push) history.pushState({ ticketId: ticket.id }, "", `/console/tickets/${Number(ticket.id)}`);
   } catch (error) {
@@ -195,6 +196,7 @@ function closeTicket() {
   state.messageIds = new Set();
   $("#conversation").replaceChildren();
   clearAssist();
+  clearDeskTicket();
   renderTicketHead();
   renderQueue();
 }
@@ -323,6 +325,8 @@ function setTyping(text) {
 function onEvent(event) {
   const data = event.data || {};
   notifyEvent(event, { id: ME, name: MY_NAME }, (id) => openTicket(id, true));
+  onDeskEvent(event);
+  if (data.ticket_id) deskTicketChanged(Number(data.ticket_id)); // appointments, SLA alerts
   const current = state.conversation ? state.conversation.id : null;
   switch (event.type) {
     case "hello": // subscribed from now on: reload what may have been missed
@@ -331,6 +335,7 @@ function onEvent(event) {
     case "ticket.created":
     case "ticket.updated":
       if (data.ticket) upsertTicket(data.ticket);
+      if (data.ticket) deskTicketChanged(data.ticket.id);
       break;
     case "message.created":
       if (data.conversation_id === current && data.message) {
@@ -456,6 +461,8 @@ function init() {
   if (first) first.tabIndex = 0; // the server-rendered queue, until the live one replaces it
   keepPinned();
   setupNotifications();
+  setupDesk({ reload: loadQueue, open: (id) => openTicket(id, true), me: ME, name: MY_NAME });
+  setupDeskTicket({ onChange: upsertTicket });
   $("#btn-take").addEventListener("click", takeOver);
   $("#btn-resolve").addEventListener("click", resolveTicket);
   $("#btn-handback").addEventListener("click", handBack);
