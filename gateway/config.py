@@ -183,6 +183,26 @@ class SlackSettings:
     # --- end of Slack block ---
 
 
+# --- KPIs and satisfaction surveys (issue 9: gateway/reports/, docs/KPIS.md) ---
+@dataclass
+class CsatSettings:
+    """Satisfaction surveys: after a ticket is resolved, the customer is asked 1-5."""
+
+    enabled: bool = False  # ask every customer whose ticket is resolved (once per ticket)
+    expire_days: float = 7.0  # the survey link works this many days
+
+
+@dataclass
+class ReportSettings:
+    """The supervisors' dashboard, the KPI API and the KPI gauges."""
+
+    timezone: str = "UTC"  # days of the daily figures, and bare dates in from/to, are in this zone
+    default_days: int = 30  # the period when from/to are not given
+    metrics_interval: float = 300.0  # seconds between refreshes of the guichet_kpi_* gauges; 0: none
+    metrics_days: int = 1  # the gauges cover this many days back from now
+# --- end of KPIs block ---
+
+
 @dataclass
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
@@ -196,6 +216,8 @@ class Settings:
     email: EmailSettings = field(default_factory=EmailSettings)
     tickets: TicketSettings = field(default_factory=TicketSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)  # issue 11
+    csat: CsatSettings = field(default_factory=CsatSettings)  # issue 9, KPIs
+    reports: ReportSettings = field(default_factory=ReportSettings)  # issue 9, KPIs
 
     # ------------------------------------------------------------ derived values
     @property

@@ -1,0 +1,1 @@
+"""KPIs, satisfaction surveys and the supervisors' dashboard (docs/KPIS.md)."""
