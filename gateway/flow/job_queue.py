@@ -101,9 +101,12 @@ async def claim(
     return claimed
 
 
-async def expired_past_attempts(session: AsyncSession, now: datetime, limit: int = 20) -> list[JobView]:
+async def expired_past_attempts(
+    session: AsyncSession, now: datetime, lease: timedelta, limit: int = 20,
+) -> list[JobView]:
     """Running jobs whose lease expired with no attempt left (their worker died
-    each time): they are to be dead-lettered, each under a fresh token."""
+    each time): they are to be dead-lettered, each under a fresh token held for
+    one ``lease`` (the configured ``jobs.lease_seconds``)."""
     stmt = (
         select(Job)
         .where(Job.status == RUNNING, Job.locked_until < now, Job.attempts >= Job.max_attempts)
@@ -114,7 +117,7 @@ async def expired_past_attempts(session: AsyncSession, now: datetime, limit: int
     found: list[JobView] = []
     for job in (await session.execute(stmt)).scalars():
         job.locked_by = new_token("reaper")
-        job.locked_until = now + timedelta(seconds=60)
+        job.locked_until = now + lease
         job.updated_at = now
         found.append(view(job))
     return found

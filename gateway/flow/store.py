@@ -189,7 +189,7 @@ class SqlStore:
     async def expired_jobs(self) -> list[JobView]:
         """Jobs whose worker died on their last attempt, taken to be dead-lettered."""
         async with self.tx() as tx:
-            return await job_queue.expired_past_attempts(tx.session, tx.now())
+            return await job_queue.expired_past_attempts(tx.session, tx.now(), self.lease)
 
     async def finish_job(self, job: JobView) -> bool:
         """Mark done (a job whose handler had no effects to commit with it).
