@@ -35,6 +35,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from channels.slack.records import SlackRecords
 from gateway.config import SlackSettings
+from gateway.web.access import public
 
 log = logging.getLogger(__name__)
 
@@ -70,25 +71,30 @@ def build_bolt(
         logger=logging.getLogger("channels.slack.bolt"),
     )
 
-    async def once_per_event(body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]) -> Any:
+    async def once_per_event(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> Any:
+        """A global middleware: an event id already handled is acknowledged, not run."""
         event_id = body.get("event_id") if isinstance(body, dict) else None
         if isinstance(event_id, str) and await records.seen(event_id):
             return BoltResponse(status=200, body="")  # a retry or a repeat: already handled
-        response = await next()
-        if isinstance(event_id, str) and response is not None and response.status == 200:
-            kind = str((body.get("event") or {}).get("type", "event"))
-            await records.remember(event_id, kind)
-        return response
+        return await next()
+
+    async def handled(body: dict[str, Any]) -> None:
+        """After the listener succeeded (a failure is a 500: Slack retries it)."""
+        event_id = body.get("event_id")
+        if isinstance(event_id, str):
+            await records.remember(event_id, str((body.get("event") or {}).get("type", "event")))
 
     bolt.middleware(once_per_event)
 
     @bolt.event("message")
-    async def message(event: dict[str, Any]) -> None:
+    async def message(event: dict[str, Any], body: dict[str, Any]) -> None:
         await listeners.on_message(event)
+        await handled(body)
 
     @bolt.event("app_mention")
-    async def mention(event: dict[str, Any]) -> None:
+    async def mention(event: dict[str, Any], body: dict[str, Any]) -> None:
         await listeners.on_mention(event)
+        await handled(body)
 
     @bolt.action(re.compile(r"^guichet_"))
     async def action(ack: Callable[[], Awaitable[Any]], body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -101,6 +107,7 @@ def build_bolt(
 def setup_http(app: web.Application, bolt: AsyncApp | None) -> None:
     """Mount the Events API and interactivity endpoints on the aiohttp app."""
 
+    @public  # no console session: Slack's signature is checked here (fail closed)
     async def handle(request: web.Request) -> web.StreamResponse:
         if bolt is None:
             await request.read()

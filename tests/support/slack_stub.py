@@ -39,6 +39,7 @@ APP_ID = "A0GUICHET"
 class Call:
     method: str
     params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)  # when the stand-in received it
 
 
 @dataclass
