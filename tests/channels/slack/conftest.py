@@ -27,7 +27,9 @@ OPS = "C0OPS"
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"  # two linked operators, one customer
 
 
-async def until(check: Callable[[], Awaitable[Any]] | Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
+async def until(
+    check: Callable[[], Awaitable[Any]] | Callable[[], Any], what: str, timeout: float = 15.0
+) -> Any:
     """Wait for background work (jobs, the bus) to show its effect; fail with ``what``."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout

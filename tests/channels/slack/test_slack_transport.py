@@ -63,8 +63,11 @@ async def test_without_a_signing_secret_every_request_is_refused(
         assert (await sender.action({"type": "block_actions"}))[0] == 401
     body = json.dumps(site.slack.envelope(event))
     ts = int(time.time())
-    headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": str(ts),
-               "X-Slack-Signature": sign("", ts, body)}
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": str(ts),
+        "X-Slack-Signature": sign("", ts, body),
+    }
     status, text = await site.slack.post("/slack/events", body, headers)
     assert status == 401 and "no signing secret" in text
     url_check = json.dumps({"type": "url_verification", "challenge": "c", "token": "t"})
