@@ -221,5 +221,15 @@ def create_app(
     tickets_api.setup(app)  # /api/desk: status, priority, queues, assignment, SLA, appointments, canned
     app.cleanup_ctx.append(ticket_sweeper(store))  # SLA warnings/breaches, reminders, auto-close
     # --- end ticket desk ---
+    # --- ticket merges (issue 9): /api/desk/tickets/{id}/merge, email's suggestions ---
+    from gateway.web import merge_api
+
+    merge_api.setup(app, store)
+    # --- end ticket merges ---
+    # --- KPIs, satisfaction surveys, dashboard (issue 9, docs/KPIS.md) ---
+    from gateway.web import reports_api
+
+    reports_api.setup(app)  # /api/reports/kpis(.csv), /dashboard, /csat/{token}, survey job, KPI gauges
+    # --- end KPIs ---
     app.on_shutdown.append(close_bus)
     return app

@@ -34,6 +34,7 @@ PART_MODULES = (
     "gateway.customers.core_data",
     "gateway.tickets.customer_data",
     "gateway.mail.customer_data",
+    "gateway.tickets.merge_data",  # ticket merges (issue 9)
 )
 
 

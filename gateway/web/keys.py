@@ -19,6 +19,7 @@ from gateway.kb.drafts import KBAdminPort
 from gateway.mail.service import MailService
 from gateway.protocols import Channel, EventBus, Retriever
 from gateway.tickets.desk_services import DeskServices
+from gateway.tickets.merge import TicketMerger
 from gateway.tickets.service import OperatorService
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -42,3 +43,6 @@ MAIL = web.AppKey("mail", MailService)  # the mail room: present when [email] en
 # --- ticket desk (gateway/tickets/, gateway/web/tickets_api.py) ---
 DESK = web.AppKey("ticket_desk", DeskServices)  # status, priority, queues, SLA, appointments, canned
 # --- end of ticket desk block ---
+# --- ticket merges (gateway/tickets/merge.py, gateway/web/merge_api.py) ---
+MERGER = web.AppKey("ticket_merger", TicketMerger)
+# --- end of ticket merges ---
