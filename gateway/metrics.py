@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 MESSAGES_ACCEPTED = Counter(
     "guichet_messages_accepted_total",
@@ -30,3 +30,31 @@ DELIVERIES = Counter(
     "Outbound messages handed to a channel, by channel and status",
     ["channel", "status"],
 )
+
+# --- KPIs and satisfaction surveys (issue 9: gateway/reports/gauges.py, docs/KPIS.md) ---
+# The gauges hold the figures of the last ``reports.metrics_days`` days, refreshed every
+# ``reports.metrics_interval`` seconds from the tables (NaN: nothing to count).
+KPI_RATIO = Gauge(
+    "guichet_kpi_ratio",
+    "KPI rates over the last reports.metrics_days days (containment, handoff, escalation, fcr, reopen, "
+    "sla_first_response, sla_resolution, csat, csat_response)",
+    ["kpi"],
+)
+KPI_SECONDS = Gauge(
+    "guichet_kpi_seconds",
+    "KPI times over the last reports.metrics_days days, by quantile (0.5, 0.9) and clock (business, wall)",
+    ["kpi", "quantile", "clock"],
+)
+KPI_COUNT = Gauge(
+    "guichet_kpi_count",
+    "KPI counts over the last reports.metrics_days days (conversations, tickets, resolved, csat answers...); "
+    "backlog: tickets open now",
+    ["kpi"],
+)
+CSAT_SURVEYS_SENT = Counter(
+    "guichet_csat_surveys_sent_total", "Satisfaction surveys sent, by channel", ["channel"]
+)
+CSAT_ANSWERS = Counter(
+    "guichet_csat_answers_total", "Satisfaction survey answers, by rating (1-5)", ["rating"]
+)
+# --- end of KPIs block ---

@@ -20,14 +20,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import metrics
 from gateway.db.tables import Conversation, Ticket
 from gateway.db.tables_csat import CsatSurvey
 from gateway.flow.job_queue import JobView
@@ -35,7 +37,7 @@ from gateway.flow.jobs import PermanentJobError
 from gateway.flow.store import SqlStore
 from gateway.flow.tx import Tx
 from gateway.models import AuthorKind
-from gateway.tickets.history import TicketChange
+from gateway.tickets.history import TicketChange, add_change_listener, remove_change_listener
 
 JOB_KIND = "csat_ask"
 TOKEN_BYTES = 32
@@ -79,6 +81,19 @@ def survey_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/csat/{token}"
 
 
+def listening_ctx() -> Callable[[Any], AsyncIterator[None]]:
+    """A ``cleanup_ctx`` entry: :func:`on_ticket_change` listens while the app runs."""
+
+    async def ctx(app: Any) -> AsyncIterator[None]:
+        add_change_listener(on_ticket_change)
+        try:
+            yield
+        finally:
+            remove_change_listener(on_ticket_change)
+
+    return ctx
+
+
 async def on_ticket_change(tx: Tx, change: TicketChange) -> None:
     """A ticket-history listener: a ticket just resolved gets its survey job."""
     if not tx.settings.csat.enabled or change.kind != "status":
@@ -115,6 +130,7 @@ async def create_survey(tx: Tx, ticket: Ticket, conv: Conversation) -> str | Non
     text = ASK.get(lang, ASK["en"]).format(number=ticket.number or ticket.id, url=url)
     await tx.add_message(conv, direction="out", author=AuthorKind.SYSTEM, text=text,
                          meta={"csat": {"url": url, "scale": [1, 2, 3, 4, 5]}})
+    metrics.CSAT_SURVEYS_SENT.labels(conv.channel).inc()
     return token
 
 
@@ -195,4 +211,6 @@ async def answer(store: SqlStore, token: str, rating: object, comment: object = 
         if tx.now() >= survey.expires_at:
             raise SurveyError(410, "expired", "This survey link has expired.")
         survey.rating, survey.comment, survey.answered_at = value, text, tx.now()
-        return await _view(tx.session, survey)
+        view = await _view(tx.session, survey)
+    metrics.CSAT_ANSWERS.labels(str(value)).inc()
+    return view

@@ -59,10 +59,10 @@ def _instant(raw: str, tz: ZoneInfo, *, end: bool) -> datetime:
                 day += timedelta(days=1)
             return datetime.combine(day, time(0), tz).astimezone(UTC)
         at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        return (at if at.tzinfo else at.replace(tzinfo=tz)).astimezone(UTC)
+    except (ValueError, OverflowError):
         which = "to" if end else "from"
         raise InvalidInputError(f'"{which}" must be a date (YYYY-MM-DD) or an ISO date-time') from None
-    return (at if at.tzinfo else at.replace(tzinfo=tz)).astimezone(UTC)
 
 
 def parse_period(raw_from: str | None, raw_to: str | None, *, timezone: str, default_days: int,

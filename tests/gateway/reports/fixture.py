@@ -227,7 +227,8 @@ async def write_fixture(sessions: async_sessionmaker[AsyncSession]) -> dict[str,
         await b.msg(c5, "customer", at(5, 16, 30))
         t2 = await b.ticket(c5, "G-2", at(5, 16, 30), status="resolved", assignee=paul.id,
                             first=at(6, 9, 15), resolved=at(6, 12))
-        b.event(t2, at(5, 16, 40), "assign", {"assignee_id": None}, {"assignee_id": paul.id, "status": "open"})
+        b.event(t2, at(5, 16, 40), "assign", {"assignee_id": None},
+                {"assignee_id": paul.id, "status": "open"})
         await b.msg(c5, "operator", at(6, 9, 15), author_id=paul.id)
         await b.msg(c5, "operator", at(6, 9, 16), kind="note", author_id=paul.id)
         b.status(t2, at(6, 10), "open", "resolved")
@@ -243,7 +244,8 @@ async def write_fixture(sessions: async_sessionmaker[AsyncSession]) -> dict[str,
         await b.msg(c6, "customer", at(6, 9))
         t3 = await b.ticket(c6, "G-3", at(6, 9), status="resolved", queue="L2", assignee=olga.id,
                             first=at(6, 10, 30), resolved=at(7, 9, 30), escalated=at(6, 10, 30))
-        b.event(t3, at(6, 10, 20), "assign", {"assignee_id": None}, {"assignee_id": olga.id, "status": "open"})
+        b.event(t3, at(6, 10, 20), "assign", {"assignee_id": None},
+                {"assignee_id": olga.id, "status": "open"})
         await b.msg(c6, "operator", at(6, 10, 30), author_id=olga.id)
         b.event(t3, at(6, 10, 30), "escalate", {"queue": "L1"}, {"queue": "L2"})
         b.status(t3, at(7, 9, 30), "open", "resolved")

@@ -54,11 +54,8 @@ def same(actual: dict[str, Any], expected: dict[str, Any]) -> list[str]:
     wrong = []
     for key, want in expected.items():
         got = actual.get(key, "<missing>")
-        if want is None or isinstance(got, str):
-            ok = got == want
-        else:
-            ok = got == pytest.approx(want, abs=1e-9)
-        if not ok:
+        exact = want is None or isinstance(got, str)
+        if not (got == want if exact else got == pytest.approx(want, abs=1e-9)):
             wrong.append(f"{key}: got {got!r}, expected {want!r}")
     return wrong
 

@@ -52,7 +52,11 @@ PUBLIC = {
     ("GET", "/"), ("GET", "/widget.js"), ("GET", "/widget.css"), ("GET", "/chat/ws"),
     ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
     ("GET", "/console/login"), ("POST", "/console/login"), ("GET", "/console/static/{filename}"),
+    # satisfaction surveys: the unguessable one-time token in the address is the credential
+    # (an unknown token is a 404, tested in tests/gateway/reports/test_csat.py)
+    ("GET", r"/csat/{token}"), ("POST", r"/csat/{token}"),
 }
+TOKEN_PAGES = {("GET", r"/csat/{token}"), ("POST", r"/csat/{token}")}
 # Not called as an allowed role: logging out ends the session; the socket needs an Origin.
 NOT_CALLED_AS_ALLOWED = {("POST", "/console/logout"), ("GET", "/console/ws")}
 
@@ -168,7 +172,7 @@ async def test_only_the_listed_routes_are_public(site: Site) -> None:
         if not is_refused_anonymously(route, response):
             open_to_all.append(f"{route.method} {route.path}: {response.status}")
     assert open_to_all == []
-    for method, path in sorted(PUBLIC - {("POST", "/console/login"), ("GET", "/chat/ws")}):
+    for method, path in sorted(PUBLIC - {("POST", "/console/login"), ("GET", "/chat/ws")} - TOKEN_PAGES):
         route = next(r for r in site.routes if (r.method, r.path) == (method, path))
         assert (await site.call(route)).status == 200, path
 
