@@ -1,0 +1,127 @@
+"""The supervisors' dashboard in headless Chromium against a real server: its
+headline figures, its four inline-SVG charts and its table show exactly the figures of
+the history computed by hand in tests/gateway/reports/fixture.py; the period filter,
+the CSV link and the French words work; an operator is refused."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.db.engine import make_engine, make_session_factory
+from gateway.db.migrate import upgrade_async
+from tests.e2e.pages import PASSWORD, TIMEOUT, submit_login
+from tests.e2e.server import GuichetServer
+from tests.gateway.reports.fixture import EXPECTED_DAYS, EXPECTED_DISTRIBUTION, POLICY_FILE, write_fixture
+
+pytestmark = pytest.mark.e2e
+
+VALUES = """(selector) => Array.from(document.querySelectorAll(selector))
+    .map((n) => n.dataset.value === "" ? null : Number(n.dataset.value))"""
+
+
+async def prepare(tmp_path: Path) -> GuichetServer:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY_FILE)
+    server = GuichetServer(tmp_path, embedder="hash", GUICHET_TICKETS_POLICY_FILE=str(policy),
+                           GUICHET_TICKETS_SWEEP_INTERVAL="0", GUICHET_REPORTS_TIMEZONE="UTC")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'guichet.db'}"
+    (tmp_path / "data").mkdir(parents=True)
+    await upgrade_async(url)
+    engine = make_engine(url)
+    await write_fixture(make_session_factory(engine))  # written before the server runs
+    await engine.dispose()
+    return server
+
+
+async def kpi(page: Any, name: str) -> str:
+    text: str = await page.locator(f"#kpi-{name} .kpi-value").inner_text()
+    return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+async def test_the_dashboard_draws_the_hand_computed_figures(tmp_path: Path, browser: Any) -> None:
+    server = await prepare(tmp_path)
+    await asyncio.to_thread(server.start)
+    try:
+        server.add_user("sue", PASSWORD, "supervisor")
+        server.add_user("otto", PASSWORD, "operator")
+        base = server.base_url
+        page = await (await browser.new_context(locale="en-US")).new_page()
+        problems: list[str] = []  # script errors, CSP violations
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        await page.goto(f"{base}/dashboard?from=2026-01-05&to=2026-01-06&group=queue&lang=en")
+        assert "/console/login" in page.url  # anonymous: the login form first
+        await submit_login(page, "sue")
+        await page.wait_for_selector("body[data-loaded=true]", timeout=TIMEOUT)
+        assert "/dashboard" in page.url
+
+        # Headline figures (by hand: fixture.py).
+        assert await kpi(page, "conversations") == "7"
+        assert await kpi(page, "containment") == "28.6%"  # 2 of 7
+        assert await kpi(page, "tickets") == "4"
+        assert await kpi(page, "fcr") == "66.7%"  # T1 and T3 of 3 resolved
+        assert await kpi(page, "frt") == "45 min"  # business-hours median of 30, 45, 90 min
+        assert await kpi(page, "resolution") == "2 h 30 min"  # median of 60, 150, 510 min
+        assert await kpi(page, "sla") == "50%" and await kpi(page, "sla-res") == "50%"
+        assert await kpi(page, "csat") == "50%"  # one 5, one 2
+        assert "3.5" in await page.locator("#kpi-csat .kpi-sub").inner_text()
+        assert await kpi(page, "backlog") == "2"
+
+        # The charts: SVG drawn by dashboard.js, one bar per day and series.
+        days = list(EXPECTED_DAYS.values())
+        assert await page.locator("#chart-volume svg").count() == 1
+        assert await page.evaluate(VALUES, "#chart-volume rect.s-conversations") == [
+            d["conversations"] for d in days]
+        assert await page.evaluate(VALUES, "#chart-volume rect.s-tickets") == [d["tickets"] for d in days]
+        assert await page.evaluate(VALUES, "#chart-volume rect.s-contained") == [d["contained"] for d in days]
+        assert await page.evaluate(VALUES, "#chart-frt rect.s-median") == [d["frt_bh_median_s"] for d in days]
+        assert await page.evaluate(VALUES, "#chart-frt rect.s-p90") == [d["frt_bh_p90_s"] for d in days]
+        assert await page.evaluate(VALUES, "#chart-sla rect.met") == [2, 2]
+        assert await page.evaluate(VALUES, "#chart-sla rect.breached") == [2, 2]
+        assert await page.evaluate(VALUES, "#chart-csat rect.s-csat") == list(EXPECTED_DISTRIBUTION.values())
+        tall = await page.locator("#chart-volume rect.s-conversations").first.get_attribute("height")
+        short = await page.locator("#chart-volume rect.s-conversations").last.get_attribute("height")
+        assert float(tall or 0) > float(short or 0) > 0  # 5 conversations draw higher than 2
+        title = await page.locator("#chart-frt rect.s-median title").first.text_content()
+        assert title == "2026-01-05 · median: 30 min"
+
+        # The table by queue.
+        l1 = page.locator("#dash-groups tr[data-key=L1]")
+        assert await l1.locator("td[data-field=tickets]").inner_text() == "3"
+        assert await page.locator("#dash-groups tr[data-key=L2] td[data-field=backlog]").inner_text() == "1"
+
+        # The CSV link carries the period.
+        href = await page.locator("#dash-csv").get_attribute("href")
+        assert href == "/api/reports/kpis.csv?from=2026-01-05&to=2026-01-06&group=queue"
+        csv = await page.request.get(base + href)
+        assert csv.status == 200 and (await csv.text()).splitlines()[-1].startswith("total,")
+
+        # The period filter: Tuesday only.
+        await page.fill("#dash-from", "2026-01-06")
+        await page.evaluate("document.body.dataset.loaded = 'no'")
+        await page.click("#dash-filter button[type=submit]")
+        await page.wait_for_selector("body[data-loaded=true]", timeout=TIMEOUT)
+        assert await kpi(page, "conversations") == "2" and await kpi(page, "tickets") == "2"
+        assert await page.evaluate(VALUES, "#chart-volume rect.s-conversations") == [2]
+        assert "from=2026-01-06" in page.url
+
+        # In French.
+        await page.goto(f"{base}/dashboard?from=2026-01-05&to=2026-01-06&group=channel&lang=fr")
+        await page.wait_for_selector("body[data-loaded=true]", timeout=TIMEOUT)
+        assert await page.locator("#dash-title").inner_text() == "Tableau de bord"
+        assert await kpi(page, "containment") == "28,6 %"
+        assert await page.locator("#dash-groups tr[data-key=email] th").inner_text() == "E-mail"
+        assert problems == []
+
+        # An operator may not see it.
+        other = await (await browser.new_context()).new_page()
+        await other.goto(f"{base}/console/login?next=/dashboard")
+        await submit_login(other, "otto")
+        response = await other.goto(f"{base}/dashboard")
+        assert response is not None and response.status == 403
+    finally:
+        server.stop()
