@@ -35,6 +35,7 @@ PART_MODULES = (
     "gateway.tickets.customer_data",
     "gateway.mail.customer_data",
     "gateway.tickets.merge_data",  # ticket merges (issue 9)
+    "gateway.reports.customer_data",  # satisfaction surveys (issue 9)
 )
 
 

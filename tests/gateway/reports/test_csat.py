@@ -186,3 +186,29 @@ async def test_the_page_refuses_bad_links_and_bad_input(
     assert not_json.status == 400
     ok = await page.post(f"/csat/{token}", json={"rating": 3, "comment": "fine"})
     assert ok.status == 200 and (await ok.json()) == {"ok": True, "rating": 3}
+
+
+async def test_gdpr_export_holds_the_answer_and_erase_removes_the_comment(surveys: Desk,
+                                                                          olga: UserView) -> None:
+    from gateway.audit import Actor
+    from gateway.customers.service import erase_customer, export_customer
+    from gateway.db.tables import Conversation
+
+    d = surveys
+    _, conversation_id = await resolved_ticket(d, olga)
+    token = links(d)[0]
+    await csat.answer(d.store, token, 2, "Alice Martin, call me on 06 12 34 56 78")
+    async with d.store.sessions() as session:
+        conv = await session.get(Conversation, conversation_id)
+        assert conv is not None
+        customer_id = conv.customer_id
+    dpo = Actor.system("dpo")
+    exported = await export_customer(d.store.sessions, customer_id, actor=dpo, clock=d.clock)
+    assert "call me on 06 12 34 56 78" in repr(exported)
+    removed = await erase_customer(d.store.sessions, customer_id, actor=dpo, clock=d.clock)
+    assert removed["csat_surveys"] == 1
+    row = (await stored(d))[0]
+    assert (row.rating, row.comment) == (2, "")  # the figure stays, anonymous
+    with pytest.raises(csat.SurveyError) as gone:
+        await csat.lookup(d.store, token)
+    assert gone.value.status == 404
