@@ -14,6 +14,7 @@ import { channelText, deskStatusText, deskText } from "./console-words.js";
 
 const $ = (selector) => document.querySelector(selector);
 const PRIORITIES = ["P1", "P2", "P3", "P4"];
+const STATUS_ORDER = ["open", "pending_customer", "pending_third_party", "resolved", "closed", "new"];
 
 const desk = {
   id: null, // the open ticket's id
@@ -97,7 +98,9 @@ function render(detail) {
   prio.replaceChildren(el("span", { class: `prio prio-${word(ticket.priority)}` }, ticket.priority || "—"));
   $("#ticket-sla").replaceChildren(sla.countdown(ticketClock(detail)));
   $("#ticket-category").textContent = ticket.category || deskText("no_category");
-  const statuses = (detail.transitions || []).map((s) => [s, deskStatusText(s)]);
+  const order = (s) => STATUS_ORDER.indexOf(s);
+  const statuses = [...(detail.transitions || [])].sort((a, b) => order(a) - order(b))
+    .map((s) => [s, deskStatusText(s)]);
   options($("#desk-status"), statuses, false);
   $("#desk-status-apply").disabled = statuses.length === 0;
   options($("#desk-priority"), PRIORITIES.map((p) => [p, p]), false);

@@ -25,6 +25,9 @@ const VIEW_KEY = "guichet.console.view";
 const VIEWS = ["mine", "unassigned", "my_queues", "open", "pending", "at_risk", "resolved"];
 const LANG_NAMES = { en: "English", fr: "Français" };
 
+/** The desk's language when it differs from the page's (for ``lang`` attributes). */
+const otherLang = () => (deskLang() === (document.documentElement.lang || "en") ? null : deskLang());
+
 export const deskOn = () => Boolean(document.querySelector('meta[name="desk-api"]')?.content);
 
 const desk = {
@@ -117,8 +120,9 @@ export function deskRow(ticket, options) {
   if (subject && ticket.customer_name) {
     subject.append(el("span", { class: "row-customer" }, ticket.customer_name));
   }
-  const state = el("td", { class: `col-state state-${word(ticket.status)}` }, deskStatusText(ticket.status));
-  const clock = el("td", { class: "col-sla" });
+  const lang = otherLang();
+  const state = el("td", { class: `col-state state-${word(ticket.status)}`, lang }, deskStatusText(ticket.status));
+  const clock = el("td", { class: "col-sla", lang });
   clock.append(sla.countdown(sla.rowClock(ticket)));
   row.append(state, clock);
   row.dataset.priority = ticket.priority || "";
@@ -233,6 +237,12 @@ export function setupDesk({ reload, open, me, name }) {
   Object.assign(desk, { reload, open, me, name });
   setupLanguage();
   applyDeskWords();
+  const lang = otherLang();
+  if (lang) {
+    for (const node of document.querySelectorAll(".desk-bar, #desk-tools, #desk-toasts, #ticket-sla")) {
+      node.lang = lang;
+    }
+  }
   if (!deskOn()) {
     for (const node of document.querySelectorAll(".desk-only")) node.hidden = true;
     return;
