@@ -1,0 +1,70 @@
+"""The merge API on the real store: an operator merges a customer's two tickets; two
+customers' tickets are refused (409), forcing is refused to an operator (403) and
+needs a supervisor with a reason; an email suggestion is accepted by the same merge;
+each merge is in the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from gateway.auth import create_user
+from gateway.db.tables_access import AuditEntry
+from gateway.db.tables_mail import MailSuggestion
+from gateway.web import merge_api
+from tests.gateway.tickets.fixtures import Desk, desk
+from tests.gateway.tickets.test_merge import status, ticket_on
+from tests.gateway.web.conftest import PASSWORD
+from tests.gateway.web.test_tickets_api import desk_app, login
+
+__all__ = ["desk"]
+
+
+def merge_app(desk: Desk) -> web.Application:
+    app = desk_app(desk)
+    merge_api.setup(app, desk.store)
+    return app
+
+
+async def test_merges_through_the_api_with_roles_and_audit(desk: Desk, aiohttp_client: Any) -> None:
+    await create_user(desk.store.sessions, "olga", PASSWORD, "operator", "Olga")
+    await create_user(desk.store.sessions, "sam", PASSWORD, "supervisor", "Sam")
+    a = await ticket_on(desk, "alice", "alice-1", "My invoice is wrong")
+    b = await ticket_on(desk, "alice", "alice-2", "My invoice is still wrong")
+    c = await ticket_on(desk, "bob", "bob-1", "Same invoice problem")
+    d = await ticket_on(desk, "alice", "alice-3", "And the receipt")
+    app = merge_app(desk)
+    olga = await login(aiohttp_client, app, "olga")
+
+    done = await olga.send("POST", f"/api/desk/tickets/{b.id}/merge", {"into": a.id, "reason": "duplicate"})
+    assert done["merge"]["target_ticket_id"] == a.id and done["merge"]["moved_messages"] >= 2
+    assert (await olga.get(f"/api/desk/tickets/{b.id}/merges"))["merged_into"]["target_number"] == a.number
+    assert (await status(desk, b.id)).value == "closed"
+    refused = await olga.send("POST", f"/api/desk/tickets/{c.id}/merge", {"into": a.id}, status=409)
+    assert "two different customers" in refused["message"]
+    await olga.send("POST", f"/api/desk/tickets/{c.id}/merge", {"into": a.id, "force": True, "reason": "x"},
+                    status=403)
+    await olga.send("POST", f"/api/desk/tickets/{c.id}/merge", {"into": "G-1"}, status=400)
+
+    sam = await login(aiohttp_client, app, "sam")
+    await sam.send("POST", f"/api/desk/tickets/{c.id}/merge", {"into": a.id, "force": True}, status=400)
+    forced = await sam.send("POST", f"/api/desk/tickets/{c.id}/merge",
+                            {"into": a.id, "force": True, "reason": "same company account"})
+    assert forced["merge"]["forced"] is True
+
+    async with desk.store.tx() as tx:
+        row = MailSuggestion(conversation_id=d.conversation_id, candidate_id=a.conversation_id,
+                             status="open", created_at=tx.now())
+        tx.session.add(row)
+        await tx.session.flush()
+        sid = row.id
+    accepted = await olga.send("POST", f"/api/desk/merge-suggestions/{sid}/accept")
+    assert accepted["merge"]["suggestion_id"] == sid and accepted["merge"]["source_ticket_id"] == d.id
+    await olga.send("POST", f"/api/desk/merge-suggestions/{sid}/accept", status=409)
+
+    async with desk.store.read() as tx:
+        audit = (await tx.session.execute(select(AuditEntry.action, AuditEntry.subject_id))).all()
+    assert ("ticket.merge", str(b.id)) in audit and ("ticket.merge", str(c.id)) in audit
+    assert ("mail.suggestion.merge", str(sid)) in audit
