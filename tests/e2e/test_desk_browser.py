@@ -239,6 +239,16 @@ async def test_the_desk_is_accessible_in_french_and_on_a_phone(desk: Desk, brows
         await page.locator("#action-error", has_text="Give a reason first.").wait_for(timeout=TIMEOUT)
         assert (violations := await axe_violations(page)) == [], violations  # the ticket's tools
 
+        # With a reason, the transfer goes through; the queue's row follows.
+        await page.fill("#desk-reason", "billing question")
+        await page.select_option("#desk-queue", "L2")
+        await page.click("#desk-transfer")
+        await page.locator("#ticket-queue", has_text="L2").wait_for(timeout=TIMEOUT)
+        await page.locator(f".ticket-row[data-number='{number}'][data-queue='L2']").wait_for(timeout=TIMEOUT)
+        event = page.locator("#conversation .msg-event", has_text="transferred")
+        await event.wait_for(timeout=TIMEOUT)
+        assert "(billing question)" in await event.inner_text()
+
         # A search finds the ticket by its number; another number finds nothing.
         await page.fill("#desk-q", number)
         await page.click("#desk-search button[type=submit]")
