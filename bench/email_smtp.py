@@ -169,49 +169,36 @@ async def bench_email(opts: PerfOptions, eopts: EmailOptions | None = None) -> B
             "same aiosmtplib clients, same messages",
         params={"messages": eopts.messages, "clients": list(eopts.clients), "rounds": eopts.rounds},
     )
-    sent: list[str] = []
     with tempfile.TemporaryDirectory(prefix="guichet-bench-email-") as tmp:
         work = Path(tmp)
         raw_sink = ServerProcess("bench.email_smtp", ["serve-sink"], work / "sink.log")
         relay = ServerProcess("bench.email_smtp", ["serve-sink"], work / "relay.log")
-        app = ServerProcess("bench.email_smtp", ["serve-app", "--data-dir", str(work / "data")],
-                            work / "app.log")
+        app = ServerProcess(
+            "bench.email_smtp", ["serve-app", "--data-dir", str(work / "data")], work / "app.log"
+        )
+        accept_only = ServerProcess(
+            "bench.email_smtp", ["serve-app", "--data-dir", str(work / "data-accept"), "--workers", "0"],
+            work / "accept.log",
+        )
         try:
             async with raw_sink, relay:
                 app.args += ["--relay-port", str(relay.port)]
+                accept_only.args += ["--relay-port", str(relay.port)]
+                messages = Messages()
                 async with app:
-                    counter = 0
-
-                    def batch(side: str, count: int) -> list[tuple[str, bytes]]:
-                        nonlocal counter
-                        first, counter = counter, counter + count
-                        if side == "ours":
-                            sent.extend(f"bench-ours-{first + i}@example.org" for i in range(count))
-                        return [make_message(side, first + i) for i in range(count)]
-
-                    warm = min(3, eopts.messages)  # first connection, caches; counted as sent, not timed
-                    await drive(raw_sink.port, batch("raw", warm), 1, eopts.timeout)
-                    await drive(app.port, batch("ours", warm), 1, eopts.timeout)
+                    await drive(raw_sink.port, messages.batch("raw", 3), 1, eopts.timeout)  # warm, not timed
+                    await drive(app.port, messages.batch("ours", 3), 1, eopts.timeout)
                     for clients in eopts.clients:
-                        ours, raw = SmtpRun(), SmtpRun()
-                        for r in range(eopts.rounds):
-                            share = eopts.messages // eopts.rounds + (r < eopts.messages % eopts.rounds)
-                            raw.add(await drive(raw_sink.port, batch("raw", share), clients, eopts.timeout))
-                            ours.add(await drive(app.port, batch("ours", share), clients, eopts.timeout))
-                        case = case_label(clients)
-                        result.rows += compare(case, Summary.of(ours.latencies, ours.wall),
-                                               Summary.of(raw.latencies, raw.wall), rate_label=RATE_LABEL)
-                        result.errors += [f"{case} (ours): {e}" for e in ours.errors[:5]]
-                        result.errors += [f"{case} (raw): {e}" for e in raw.errors[:5]]
-            db = work / "data" / "guichet.db"
-            rows = committed(db)
-            result.params.update(sent=len(sent), committed=sum(rows.get(m, 0) for m in sent),
-                                 committed_once=sum(1 for m in sent if rows.get(m) == 1),
-                                 processed_when_stopped=processed(db))
-            wrong = [m for m in sent if rows.get(m) != 1]
-            if wrong or len(rows) != len(sent):
-                result.errors.append(f"{len(wrong)} of {len(sent)} messages not committed exactly once "
-                                     f"({len(rows)} rows): {wrong[:5]}")
+                        await _case(result, case_label(clients), app.port, raw_sink.port, clients, eopts,
+                                    messages, "ours")
+                _check_committed(result, work / "data" / "guichet.db", messages.sent["ours"], "")
+                async with accept_only:  # the accept alone: no job runs, not even the fast path
+                    await drive(accept_only.port, messages.batch("accept", 3), 1, eopts.timeout)
+                    clients = max(eopts.clients)
+                    await _case(result, f"{case_label(clients)}, job workers off", accept_only.port,
+                                raw_sink.port, clients, eopts, messages, "accept")
+                _check_committed(result, work / "data-accept" / "guichet.db", messages.sent["accept"],
+                                 "accept_only_")
         except Exception as exc:
             result.errors.append(f"{type(exc).__name__}: {exc}")
         if result.errors:
@@ -225,11 +212,61 @@ async def bench_email(opts: PerfOptions, eopts: EmailOptions | None = None) -> B
             f"{result.params['committed_once']} of {result.params['sent']} messages sent to ours are "
             f"committed exactly once; {result.params['processed_when_stopped']} fully processed by the "
             "job workers when the app stopped")
+    if "accept_only_sent" in result.params:
+        result.notes.append(
+            "'job workers off': a second app process with jobs.workers = 0 (no parsing, threading or "
+            "replies: the SMTP session and the durable accept alone); "
+            f"{result.params['accept_only_committed_once']} of {result.params['accept_only_sent']} "
+            "committed exactly once")
     for row in result.rows:
         if row.metric == RATE_LABEL and not math.isnan(row.ratio):
             met = "met" if row.ratio >= TARGET else "not met"
             result.notes.append(f"{row.case}: {row.ratio:.2f}× the bare sink (target ≥ {TARGET}×: {met})")
     return result
+
+
+class Messages:
+    """Distinct messages for each side (its own senders and Message-IDs); remembers
+    the Message-IDs sent to each Guichet process."""
+
+    def __init__(self) -> None:
+        self.counter = 0
+        self.sent: dict[str, list[str]] = {"ours": [], "accept": []}
+
+    def batch(self, side: str, count: int) -> list[tuple[str, bytes]]:
+        first, self.counter = self.counter, self.counter + count
+        if side in self.sent:
+            self.sent[side].extend(f"bench-{side}-{first + i}@example.org" for i in range(count))
+        return [make_message(side, first + i) for i in range(count)]
+
+
+async def _case(result: BenchResult, case: str, port: int, raw_port: int, clients: int,
+                eopts: EmailOptions, messages: Messages, side: str) -> None:
+    """One case: ours and raw in alternating rounds, the same number of messages each."""
+    ours, raw = SmtpRun(), SmtpRun()
+    for r in range(eopts.rounds):
+        share = eopts.messages // eopts.rounds + (r < eopts.messages % eopts.rounds)
+        raw.add(await drive(raw_port, messages.batch("raw", share), clients, eopts.timeout))
+        ours.add(await drive(port, messages.batch(side, share), clients, eopts.timeout))
+    result.rows += compare(case, Summary.of(ours.latencies, ours.wall), Summary.of(raw.latencies, raw.wall),
+                           rate_label=RATE_LABEL)
+    result.errors += [f"{case} (ours): {e}" for e in ours.errors[:5]]
+    result.errors += [f"{case} (raw): {e}" for e in raw.errors[:5]]
+
+
+def _check_committed(result: BenchResult, db: Path, sent: list[str], prefix: str) -> None:
+    """Every message sent to that process is one ``mail_inbound`` row, no more."""
+    rows = committed(db)
+    result.params.update({
+        f"{prefix}sent": len(sent),
+        f"{prefix}committed": sum(rows.get(m, 0) for m in sent),
+        f"{prefix}committed_once": sum(1 for m in sent if rows.get(m) == 1),
+        f"{prefix}processed_when_stopped": processed(db),
+    })
+    wrong = [m for m in sent if rows.get(m) != 1]
+    if wrong or len(rows) != len(sent):
+        result.errors.append(f"{len(wrong)} of {len(sent)} messages not committed exactly once "
+                             f"({len(rows)} rows in {db.parent.name}): {wrong[:5]}")
 
 
 async def run_email(opts: PerfOptions) -> list[BenchResult]:

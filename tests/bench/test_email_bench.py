@@ -30,11 +30,15 @@ def test_tiny_email_bench_commits_every_message_once(
     # every case sends tiny.messages to each side, plus a few unmeasured warm-up messages
     assert params["sent"] >= tiny.messages * len(tiny.clients)
     assert params["committed"] == params["committed_once"] == params["sent"]
+    # the second process (job workers off): the same check
+    assert params["accept_only_sent"] >= tiny.messages
+    accepted = params["accept_only_sent"]
+    assert params["accept_only_committed"] == params["accept_only_committed_once"] == accepted
 
     cases: dict[str, dict[str, dict[str, float]]] = {}
     for row in result["rows"]:
         cases.setdefault(row["case"], {})[row["metric"]] = row
-    assert set(cases) == {"1 client", "3 concurrent clients"}
+    assert set(cases) == {"1 client", "3 concurrent clients", "3 concurrent clients, job workers off"}
     for metrics in cases.values():
         assert set(metrics) == {"p50", "p95", "p99", RATE_LABEL}
         rate = metrics[RATE_LABEL]
