@@ -21,7 +21,7 @@ import pytest
 from gateway.config import Settings
 from gateway.models import TicketStatus
 from gateway.web import keys
-from tests.channels.slack.conftest import ALICE, BOB, CAROL, OPS, SlackSite, make_site, until
+from tests.channels.slack.conftest import ALICE, BOB, CAROL, OPS, SlackSite, make_site, ticket_root, until
 from tests.support.slack_stub import SlackStub, block_action, channel_message, dm
 
 pytestmark = pytest.mark.e2e
@@ -50,14 +50,6 @@ def buttons(blocks: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
             if element.get("type") == "button":
                 found[element["text"]["text"]] = element
     return found
-
-
-async def ticket_root(site: SlackSite) -> Any:
-    roots = await until(
-        lambda: [m for m in site.stub.posted(channel=OPS) if not m.thread_ts], "the ticket in #ops"
-    )
-    assert len(roots) == 1
-    return roots[0]
 
 
 async def test_a_slack_customer_is_answered_handed_off_and_served_from_slack(site: SlackSite) -> None:

@@ -95,6 +95,10 @@ class SlackStub:
         """The next ``len(retry_after)`` calls of ``method`` get 429 with these waits."""
         self._limits.setdefault(method, []).extend(retry_after)
 
+    def clear_limits(self) -> None:
+        """Slack accepts every call again."""
+        self._limits.clear()
+
     def add_user(self, user_id: str, name: str, *, is_bot: bool = False) -> None:
         self.users[user_id] = {
             "id": user_id,

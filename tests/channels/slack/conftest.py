@@ -115,3 +115,22 @@ async def make_site(settings: Settings, stub: SlackStub, aiohttp_client: Any, **
 async def site(migrated: Settings, stub: SlackStub, aiohttp_client: Any) -> SlackSite:
     """On SQLite and on PostgreSQL."""
     return await make_site(migrated, stub, aiohttp_client)
+
+
+async def ticket_root(site: SlackSite) -> Any:
+    """The one ticket message in the operators' channel, once its thread is recorded
+    (an operator's reply can only be matched to it from then on)."""
+    from channels.slack.channel import SlackChannel
+
+    channel = site.app[keys.CHANNELS]["slack"]
+    assert isinstance(channel, SlackChannel) and channel.records is not None
+    records = channel.records
+
+    async def recorded() -> list[Any]:
+        roots = [m for m in site.stub.posted(channel=OPS) if not m.thread_ts]
+        threads = await records.threads()
+        return roots if roots and any(t.ts == roots[0].ts for t in threads) else []
+
+    roots = await until(recorded, "the ticket in the operators' channel")
+    assert len(roots) == 1
+    return roots[0]

@@ -1,0 +1,109 @@
+"""The operators' side: who may act, the one-owner rule, Resolve, a thread reply
+stored once, and the catch-up that posts what the bus did not (durable net)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.slack.channel import SlackChannel
+from gateway.models import MessageKind, TicketStatus
+from gateway.views import TicketView
+from gateway.web import keys
+from tests.channels.slack.conftest import ALICE, BOB, CAROL, OPS, SlackSite, ticket_root, until
+from tests.support.slack_stub import block_action, channel_message, dm
+
+DM = "D0CAROL"
+ASKED = "1800000500.000001"
+
+
+async def hand_off(site: SlackSite) -> TicketView:
+    await site.slack.event(dm(CAROL, "I want to talk to a person", ASKED, channel=DM))
+    tickets = await until(site.app[keys.OPERATORS].list_tickets, "the ticket")
+    return tickets[0]
+
+
+async def root_of(site: SlackSite) -> Any:
+    return await ticket_root(site)
+
+
+async def test_an_unlinked_slack_user_can_do_nothing(site: SlackSite) -> None:
+    ticket = await hand_off(site)
+    root = await root_of(site)
+    stranger = "U0STRANGER"
+    await site.slack.action(
+        block_action(stranger, "guichet_take_over", str(ticket.id), channel=OPS, message_ts=root.ts)
+    )
+    await site.slack.event(
+        channel_message(stranger, "reply: hi!", "1800000501.000001", OPS, thread_ts=root.ts)
+    )
+    told = [e for e in site.stub.ephemeral if e["user"] == stranger]
+    assert len(told) == 2 and all("not linked" in e["text"] for e in told)
+    assert (await site.app[keys.OPERATORS].get_ticket(ticket.id)).assignee_id is None
+    texts = [m.text for m in await site.messages(ticket.conversation_id)]
+    assert "hi!" not in texts and "reply: hi!" not in texts
+
+
+async def test_a_reply_to_a_ticket_someone_else_owns_is_refused_and_a_retry_stores_once(
+    site: SlackSite,
+) -> None:
+    ticket = await hand_off(site)
+    root = await root_of(site)
+    await site.slack.action(
+        block_action(ALICE, "guichet_take_over", str(ticket.id), channel=OPS, message_ts=root.ts)
+    )
+    bob = channel_message(BOB, "reply: let me answer instead", "1800000502.000001", OPS, thread_ts=root.ts)
+    assert (await site.slack.event(bob))[0] == 200
+    assert any(
+        "already taken by another operator" in e["text"] for e in site.stub.ephemeral if e["user"] == BOB
+    )
+    assert {"timestamp": "1800000502.000001", "name": "no_entry", "channel": OPS}.items() <= (
+        site.stub.reactions[-1].items()
+    )
+    note = channel_message(BOB, "I can help with this one", "1800000503.000001", OPS, thread_ts=root.ts)
+    assert (await site.slack.event(note, event_id="EvNOTE1"))[0] == 200
+    assert (await site.slack.event(note, event_id="EvNOTE2"))[0] == 200  # a second delivery, new id
+    messages = await site.messages(ticket.conversation_id)
+    assert [m.text for m in messages if m.kind is MessageKind.NOTE] == ["I can help with this one"]
+    assert not any("answer instead" in m.text for m in messages)
+    assert not any("answer instead" in m.text for m in site.stub.posted(DM))
+
+
+async def test_resolve_from_slack_tells_the_customer_and_updates_the_ticket_message(site: SlackSite) -> None:
+    ticket = await hand_off(site)
+    root = await root_of(site)
+    await site.slack.action(
+        block_action(ALICE, "guichet_resolve", str(ticket.id), channel=OPS, message_ts=root.ts)
+    )
+    resolved = await site.app[keys.OPERATORS].get_ticket(ticket.id)
+    assert resolved.status is TicketStatus.RESOLVED and resolved.assignee_name == "Alice"
+    await until(
+        lambda: [m for m in site.stub.posted(DM, ASKED) if ticket.number in m.text and "resolved" in m.text],
+        "the customer told the ticket is resolved",
+    )
+    update = site.stub.updates[-1]
+    assert update["ts"] == root.ts and "Resolve" not in str(update["blocks"]) and "resolved" in update["text"]
+    await site.slack.action(
+        block_action(BOB, "guichet_resolve", str(ticket.id), channel=OPS, message_ts=root.ts)
+    )
+    assert any("already resolved" in e["text"] for e in site.stub.ephemeral if e["user"] == BOB)
+
+
+async def test_the_catch_up_posts_a_ticket_the_bus_could_not_and_only_once(site: SlackSite) -> None:
+    site.stub.rate_limit("chat.postMessage", *([30.0] * 50))  # Slack refuses every post for now
+    ticket = await hand_off(site)
+    await until(
+        lambda: [
+            c for c in site.stub.calls if c.method == "chat.postMessage" and c.params.get("channel") == OPS
+        ],
+        "a first try to post the ticket",
+    )
+    assert site.stub.posted(OPS) == []
+    site.stub.clear_limits()  # Slack accepts posts again
+    channel = site.app[keys.CHANNELS]["slack"]
+    assert isinstance(channel, SlackChannel) and channel.operators is not None
+    await channel.operators.catch_up()
+    await channel.operators.catch_up()
+    roots = [m for m in site.stub.posted(OPS) if not m.thread_ts]
+    assert len(roots) == 1 and ticket.number in roots[0].text
+    thread = await channel.records.ticket_thread(ticket.id) if channel.records else None
+    assert thread is not None and thread.ts == roots[0].ts
