@@ -77,7 +77,7 @@ function headline(t) {
 
 // ------------------------------------------------------------------ charts
 
-const WIDTH = 560, HEIGHT = 220, LEFT = 44, BOTTOM = 28, TOP = 12;
+const WIDTH = 560, HEIGHT = 220, LEFT = 74, BOTTOM = 28, TOP = 12;
 
 function frame(figure, label) {
   figure.querySelector("svg")?.remove();
