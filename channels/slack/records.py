@@ -52,9 +52,13 @@ class SlackRecords:
         return True
 
     async def forget_events(self, hours: float) -> int:
+        """Forget event ids, and posts known to be posted, older than ``hours``."""
         async with self.store.tx() as tx:
             cutoff = tx.now() - timedelta(hours=hours)
             result = await tx.session.execute(delete(SlackEventRow).where(SlackEventRow.received_at < cutoff))
+            await tx.session.execute(
+                delete(SlackPostRow).where(SlackPostRow.state == POSTED, SlackPostRow.updated_at < cutoff)
+            )
             return int(getattr(result, "rowcount", 0) or 0)
 
     # -------------------------------------------------------------- DM threads

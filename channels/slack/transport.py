@@ -62,8 +62,7 @@ def build_bolt(
         return None
     bolt = AsyncApp(
         name="guichet",
-        token=cfg.bot_token or None,
-        client=client,
+        client=client,  # holds the bot token (and the API URL)
         signing_secret=secret or "socket-mode-has-no-http-requests",
         process_before_response=True,
         request_verification_enabled=True,

@@ -107,3 +107,11 @@ async def test_a_429_delays_the_send_and_the_message_is_delivered_once(site: Sla
 
     reply = await until(bot_reply, "the answer marked sent")
     assert reply.meta["delivery_id"] == posted[0].ts
+
+
+async def test_slacks_url_verification_is_answered_only_when_signed(site: SlackSite) -> None:
+    body = json.dumps({"type": "url_verification", "challenge": "c-123", "token": "legacy"})
+    status, text = await site.slack.post("/slack/events", body, site.slack.headers(body))
+    assert status == 200 and "c-123" in text
+    forged = site.slack.headers(body, secret="guess")
+    assert (await site.slack.post("/slack/events", body, forged))[0] == 401
