@@ -28,6 +28,7 @@ class ServerSettings:
     public_url: str = ""  # how browsers reach us; default http://host:port
     data_dir: str = "data"
     secret_key: str = ""  # signs visitor tokens; empty: generated once in data_dir
+    event_loop: str = "auto"  # auto (uvloop when installed) | uvloop | asyncio
 
 
 @dataclass

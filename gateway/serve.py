@@ -11,6 +11,7 @@ from gateway.config import Settings
 from gateway.db.engine import make_engine, make_session_factory
 from gateway.db.migrate import upgrade
 from gateway.db.tables import User
+from gateway.event_loop import new_event_loop
 
 
 def ensure_index(settings: Settings) -> None:
@@ -64,6 +65,7 @@ def serve(settings: Settings, *, host: str | None, port: int | None, index_if_mi
 
     web.run_app(
         create_app(settings),
+        loop=new_event_loop(settings.server.event_loop),
         host=settings.server.host,
         port=settings.server.port,
         shutdown_timeout=10,

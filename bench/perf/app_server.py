@@ -17,12 +17,12 @@ Two bench-only settings, both printed in the report:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 from pathlib import Path
 
 from bench.perf.options import DEFAULT_KB
 from bench.perf.serving import serve_until_stopped
+from gateway import event_loop
 from gateway.config import Settings
 from gateway.protocols import Hit, Retriever, SearchResult
 
@@ -86,7 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    asyncio.run(run(args.data_dir, args.retriever, args.kb, args.index_dir))
+    event_loop.run(run(args.data_dir, args.retriever, args.kb, args.index_dir))
 
 
 if __name__ == "__main__":

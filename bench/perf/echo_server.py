@@ -5,11 +5,10 @@ Run as ``python -m bench.perf.echo_server``; prints ``READY <port>``.
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import WSMsgType, web
 
 from bench.perf.serving import serve_until_stopped
+from gateway import event_loop
 
 
 async def echo(request: web.Request) -> web.WebSocketResponse:
@@ -28,4 +27,4 @@ def make_app() -> web.Application:
 
 
 if __name__ == "__main__":
-    asyncio.run(serve_until_stopped(make_app()))
+    event_loop.run(serve_until_stopped(make_app()))

@@ -1,5 +1,9 @@
 """Shared by the bench's server processes: serve an aiohttp app on 127.0.0.1 on a
-free port, print ``READY <port>`` for the parent, run until SIGTERM or SIGINT."""
+free port, print ``READY <port>`` for the parent, run until SIGTERM or SIGINT.
+
+Both servers run on the event loop ``guichet serve`` runs on by default
+(``server.event_loop = "auto"``: uvloop when installed), Guichet and its raw
+baseline alike."""
 
 from __future__ import annotations
 

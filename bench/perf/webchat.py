@@ -25,6 +25,7 @@ from bench.perf.retrieval import RawSearch, index_vectors, load_library, load_qu
 from bench.perf.stats import LATENCY_UNIT, RATE_UNIT, BenchResult, Row, Summary
 from bench.perf.timing import drive_threads
 from bench.perf.ws_clients import WebRun, run_echo, run_visitors
+from gateway import event_loop
 
 T = TypeVar("T")
 
@@ -134,7 +135,8 @@ async def bench_webchat(kind: str, opts: PerfOptions) -> BenchResult:
         ours="gateway.app.create_app in its own process (SQLite, job workers, outbox), INFO logging "
              "as `guichet serve`; visitors speak the chat protocol",
         raw="bare aiohttp WebSocket echo server in its own process; same client, same frames",
-        params={"retriever": kind, "visitors": list(opts.visitors)},
+        params={"retriever": kind, "visitors": list(opts.visitors),
+                "event_loop": event_loop.resolve("auto")},
     )
     texts = questions(opts)
     with tempfile.TemporaryDirectory(prefix="guichet-bench-web-") as tmp:
