@@ -61,6 +61,8 @@ class TicketFact:
     resolution_s: float | None = None
     resolution_bh_s: float | None = None
     wait_s: float | None = None
+    nrt_s: tuple[float, ...] = ()  # next response times (wall), one per answered customer message cycle
+    nrt_bh_s: tuple[float, ...] = ()
     sla_frt: str | None = None  # met | breached | None (running within target, or no target)
     sla_res: str | None = None
 
@@ -191,6 +193,37 @@ async def _pauses(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[P
     return found
 
 
+Talk = list[tuple[str, datetime]]
+
+
+async def _talk(session: AsyncSession, conversation_ids: Sequence[int]) -> dict[int, Talk]:
+    """(author kind, time) of the visible customer and human messages, per conversation."""
+    found: dict[int, Talk] = defaultdict(list)
+    kinds = (AuthorKind.CUSTOMER.value, AuthorKind.OPERATOR.value)
+    for cid, kind, when in await _by_ids(session, lambda ch: select(
+            Message.conversation_id, Message.author_kind, Message.created_at).where(
+            Message.conversation_id.in_(ch), Message.kind == MessageKind.MESSAGE.value,
+            Message.author_kind.in_(kinds)).order_by(Message.id), sorted(set(conversation_ids))):
+        found[cid].append((str(kind), when))
+    return found
+
+
+def next_response_cycles(talk: Sequence[tuple[str, datetime]]) -> list[tuple[datetime, datetime]]:
+    """(first customer message after a human reply, the next human reply) pairs: the
+    next-response clock of the SLA, one cycle per wait that a person ended."""
+    cycles: list[tuple[datetime, datetime]] = []
+    answered = False
+    waiting: datetime | None = None
+    for kind, when in talk:
+        if kind == AuthorKind.OPERATOR.value:
+            if waiting is not None:
+                cycles.append((waiting, when))
+            answered, waiting = True, None
+        elif answered and waiting is None:
+            waiting = when
+    return cycles
+
+
 def _reopened(events: Sequence[TicketEvent]) -> bool:
     return any(
         e.kind == "status" and (e.before or {}).get("status") in DONE
@@ -243,6 +276,7 @@ async def load_tickets(session: AsyncSession, settings: Settings, period: Period
             .group_by(Ticket.id), ids):
         replies[tid] = (int(count), first)
     events = await _events(session, ids)
+    talk = await _talk(session, [t.conversation_id for t, _ in rows])
     pauses = await _pauses(session, ids)
     policies = get_policies(settings.tickets)
     facts = []
@@ -253,6 +287,8 @@ async def load_tickets(session: AsyncSession, settings: Settings, period: Period
         sla_frt, sla_res, calendar = _sla_states(policies, t, channel, first, p, now)
         resolved_at = t.resolved_at if t.status in DONE else None
         assigned = _assigned_at(t, events.get(t.id, []))
+        since = [(k, a) for k, a in talk.get(t.conversation_id, []) if a >= t.created_at]
+        cycles = next_response_cycles(since)
         facts.append(TicketFact(
             id=t.id,
             queue=t.queue,
@@ -268,6 +304,8 @@ async def load_tickets(session: AsyncSession, settings: Settings, period: Period
             resolution_s=(resolved_at - t.created_at).total_seconds() if resolved_at else None,
             resolution_bh_s=business_seconds(calendar, t.created_at, resolved_at, p) if resolved_at else None,
             wait_s=(assigned - t.created_at).total_seconds() if assigned else None,
+            nrt_s=tuple((end - start).total_seconds() for start, end in cycles),
+            nrt_bh_s=tuple(business_seconds(calendar, start, end, p) for start, end in cycles),
             sla_frt=sla_frt,
             sla_res=sla_res,
         ))

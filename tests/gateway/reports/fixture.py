@@ -94,6 +94,9 @@ EXPECTED_TOTALS: dict[str, Any] = {
     "resolution_median_s": 70200, "resolution_p90_s": 88200,  # [3600, 70200, 88200]
     "resolution_bh_median_s": 150 * MIN, "resolution_bh_p90_s": 510 * MIN,  # [3600, 9000, 30600]
     "wait_median_s": 600, "wait_p90_s": 4800,  # [600, 600, 4800]
+    # next response: only T2's customer wrote after a human reply (11:00, answered 11:30);
+    # T4's bot message and T2's note answer nobody
+    "nrt_median_s": 1800, "nrt_p90_s": 1800, "nrt_bh_median_s": 1800, "nrt_bh_p90_s": 1800,
     "sla_frt_met": 2, "sla_frt_breached": 2, "sla_frt_rate": 0.5,  # met T1 T2; late T3 T4
     "sla_res_met": 2, "sla_res_breached": 2, "sla_res_rate": 0.5,  # met T1 T2; late T3 T4
     "csat_sent": 3,  # T1 Mon, T2 Tue, T0 Tue (T3's is on Wednesday)

@@ -136,3 +136,13 @@ def test_periods() -> None:
             parse_period(bad[0], bad[1], timezone="UTC", default_days=7, now=NOW)
     with pytest.raises(InvalidInputError):
         parse_period(None, None, timezone="Mars/Olympus", default_days=7, now=NOW)
+
+
+def test_next_response_cycles_start_at_the_first_customer_message_after_a_human_reply() -> None:
+    from gateway.reports.facts import next_response_cycles
+    from tests.gateway.reports.fixture import at
+
+    talk = [("customer", at(5, 9)), ("operator", at(5, 10)), ("customer", at(5, 11)), ("customer", at(5, 12)),
+            ("operator", at(5, 13)), ("customer", at(5, 14))]
+    assert next_response_cycles(talk) == [(at(5, 11), at(5, 13))]  # 14:00 still waits: no figure yet
+    assert next_response_cycles([("customer", at(5, 9)), ("customer", at(5, 10))]) == []
