@@ -226,6 +226,11 @@ def create_app(
 
     merge_api.setup(app, store)
     # --- end ticket merges ---
+    # --- contact log, tags, incidents (issue 9): /api/desk/.../contacts|tags, /api/desk/incidents ---
+    from gateway.web import incidents_api
+
+    incidents_api.setup(app, store)  # and the periodic incident scan (incidents.scan_interval)
+    # --- end contact log, tags, incidents ---
     # --- KPIs, satisfaction surveys, dashboard (issue 9, docs/KPIS.md) ---
     from gateway.web import reports_api
 

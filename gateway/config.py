@@ -204,6 +204,19 @@ class ReportSettings:
 # --- end of KPIs block ---
 
 
+# --- incidents (issue 9: gateway/tickets/incidents.py, docs/TICKETS.md) ---
+@dataclass
+class IncidentSettings:
+    """A burst of similar tickets raises an incident for the supervisors."""
+
+    enabled: bool = True  # look for bursts of similar tickets
+    window_minutes: float = 60.0  # tickets created within this many minutes are compared
+    min_tickets: int = 3  # this many similar tickets in the window raise an incident
+    similarity: float = 0.25  # cosine (TF-IDF of words and trigrams) at which two tickets are one topic
+    scan_interval: float = 60.0  # seconds between scans; 0: none in this process
+# --- end of incidents block ---
+
+
 @dataclass
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
@@ -219,6 +232,7 @@ class Settings:
     slack: SlackSettings = field(default_factory=SlackSettings)  # issue 11
     csat: CsatSettings = field(default_factory=CsatSettings)  # issue 9, KPIs
     reports: ReportSettings = field(default_factory=ReportSettings)  # issue 9, KPIs
+    incidents: IncidentSettings = field(default_factory=IncidentSettings)  # issue 9, incidents
 
     # ------------------------------------------------------------ derived values
     @property

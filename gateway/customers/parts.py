@@ -36,6 +36,7 @@ PART_MODULES = (
     "gateway.mail.customer_data",
     "gateway.tickets.merge_data",  # ticket merges (issue 9)
     "gateway.reports.customer_data",  # satisfaction surveys (issue 9)
+    "gateway.tickets.desk_data",  # contact log, tags, incidents (issue 9)
 )
 
 

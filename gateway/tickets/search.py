@@ -1,6 +1,6 @@
 """The console's ticket lists: views (mine, unassigned, my queues, all open, pending,
 resolved), search over tickets and their messages (subject, text, customer, number),
-filters (status, priority, queue, assignee, category) and sort (priority, SLA due,
+filters (status, priority, queue, assignee, category, tag) and sort (priority, SLA due,
 created, updated).  One query with the customer's identity and the assignee joined:
 no query per row.
 """
@@ -13,11 +13,13 @@ from typing import Any
 from sqlalchemy import Select, exists, or_, select
 
 from gateway.db.tables import Conversation, IdentityRow, Message, Ticket, User
+from gateway.db.tables_desk import TicketTag
 from gateway.db.tables_tickets import Queue, QueueMember
 from gateway.errors import InvalidInputError
 from gateway.flow.store import SqlStore
 from gateway.models import TicketStatus as S
 from gateway.tickets.desk import desk_fields
+from gateway.tickets.tags import normalise, tags_by_ticket
 
 ACTIVE = [S.NEW.value, S.OPEN.value, S.PENDING_CUSTOMER.value, S.PENDING_THIRD_PARTY.value]
 VIEWS: dict[str, list[str]] = {
@@ -42,6 +44,7 @@ class TicketQuery:
     queue: str | None = None
     assignee_id: int | None = None
     category: str | None = None
+    tag: str | None = None  # normalised like the tags (gateway.tickets.tags)
     sort: str = "priority"
     limit: int = 100
     offset: int = 0
@@ -96,6 +99,9 @@ def build(query: TicketQuery, user_id: int) -> Select[Any]:
         stmt = stmt.where(Ticket.assignee_id == query.assignee_id)
     if query.category is not None:
         stmt = stmt.where(Ticket.category == query.category)
+    if query.tag:
+        tagged = exists().where(TicketTag.ticket_id == Ticket.id, TicketTag.tag == normalise(query.tag))
+        stmt = stmt.where(tagged)
     text = " ".join(query.text.split())
     if text:
         like = f"%{_escape_like(text)}%"
@@ -129,7 +135,8 @@ class TicketSearch:
     async def find(self, query: TicketQuery, user_id: int) -> list[dict[str, Any]]:
         async with self.store.read() as tx:
             rows = (await tx.session.execute(build(query, user_id))).all()
-            return [row_dict(*row) for row in rows]
+            tags = await tags_by_ticket(tx.session, [row[0].id for row in rows])
+            return [{**row_dict(*row), "tags": tags.get(row[0].id, [])} for row in rows]
 
 
 def row_dict(

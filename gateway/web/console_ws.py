@@ -1,6 +1,6 @@
 """The console's live WebSocket ``/console/ws``.
 
-Relays bus events (``ticket.*``, ``message.*``, ``typing``) to every logged-in
+Relays bus events (``ticket.*``, ``message.*``, ``typing``, ``incident.*``, ...) to every logged-in
 console as JSON frames ``{"type": topic, "data": ...}``.  The session is checked
 on connect (by the security middleware) and again every minute, so a socket
 dies with its session.  On shutdown every socket is closed with GOING_AWAY and
@@ -25,7 +25,7 @@ from gateway.web.security import SESSION_COOKIE, USER, json_dumps, json_error, s
 
 log = logging.getLogger(__name__)
 
-TOPICS = ("ticket.", "message.", "typing", "appointment.", "sla.")
+TOPICS = ("ticket.", "message.", "typing", "appointment.", "sla.", "incident.")
 SESSION_RECHECK_SECONDS = 60.0
 SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("console_sockets")
 

@@ -18,6 +18,7 @@ from gateway.kb.admin import KBAdmin
 from gateway.kb.drafts import KBAdminPort
 from gateway.mail.service import MailService
 from gateway.protocols import Channel, EventBus, Retriever
+from gateway.tickets.desk_extras import DeskExtras
 from gateway.tickets.desk_services import DeskServices
 from gateway.tickets.merge import TicketMerger
 from gateway.tickets.service import OperatorService
@@ -46,3 +47,6 @@ DESK = web.AppKey("ticket_desk", DeskServices)  # status, priority, queues, SLA,
 # --- ticket merges (gateway/tickets/merge.py, gateway/web/merge_api.py) ---
 MERGER = web.AppKey("ticket_merger", TicketMerger)
 # --- end of ticket merges ---
+# --- contact log, tags, incidents (gateway/web/desk_contacts_api.py, incidents_api.py) ---
+DESK_EXTRAS = web.AppKey("desk_extras", DeskExtras)
+# --- end of contact log, tags, incidents ---
