@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import ssl
 import uuid
 from typing import Any
@@ -148,6 +149,9 @@ class SmtpListener:
     async def start(self) -> None:
         cfg = self.mail.cfg
         context = tls_context(cfg.tls_cert, cfg.tls_key)
+        # aiosmtpd would call socket.getfqdn() for every connection, on the event loop (a
+        # DNS lookup: milliseconds, or seconds when the resolver is slow): once, off the loop.
+        hostname = cfg.smtp_hostname or await asyncio.to_thread(socket.getfqdn)
 
         def factory() -> SMTP:
             return TolerantSMTP(
@@ -155,7 +159,7 @@ class SmtpListener:
                 data_size_limit=cfg.max_message_bytes,
                 enable_SMTPUTF8=True,
                 decode_data=False,
-                hostname=cfg.smtp_hostname or None,
+                hostname=hostname,
                 ident="Guichet ESMTP",
                 tls_context=context,
                 require_starttls=False,

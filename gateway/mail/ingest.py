@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db.tables_mail import MailInbound
-from gateway.mail import blobs, rate
+from gateway.mail import blobs, ingest_sql, rate
 from gateway.mail.addresses import first_address, normalise
 from gateway.mail.service import MailService
 
@@ -91,6 +92,16 @@ async def ingest_raw(
     key = dedupe_key(peek)
     try:
         async with mail.store.tx(fast=True, urgent=True) as tx:
+            if tx.hot is not None:  # SQLite: the same statements in plain SQL (ingest_sql.py)
+                found = await ingest_sql.existing(tx.hot, source_ref, key)
+                if found is not None:
+                    return IngestResult(found, duplicate=True)
+                inbound_id = await ingest_sql.store(
+                    tx, tx.hot, raw, peek, key, INGEST_JOB, source=source, source_ref=source_ref,
+                    envelope_from=envelope_from, envelope_to=envelope_to, client=client,
+                    window_seconds=mail.cfg.rate_limit_window_seconds,
+                )
+                return IngestResult(inbound_id, duplicate=False)
             found = await _existing(tx.session, source_ref, key)
             if found is not None:
                 return IngestResult(found, duplicate=True)
@@ -119,7 +130,7 @@ async def ingest_raw(
                 await rate.bump(tx.session, f"smtp:{client}", now, mail.cfg.rate_limit_window_seconds)
             tx.enqueue(INGEST_JOB, {"inbound_id": row.id})
             return IngestResult(row.id, duplicate=False)
-    except IntegrityError:
+    except (IntegrityError, sqlite3.IntegrityError):
         # A concurrent delivery of the same message committed first.
         async with mail.store.read() as tx:
             found = await _existing(tx.session, source_ref, key)
