@@ -33,6 +33,19 @@ FIELDS = (
 )
 
 
+# Upper bounds (seconds, included) of the distribution buckets; a last bucket holds the rest.
+BUCKETS = (15 * 60, 30 * 60, 60 * 60, 2 * 3600, 4 * 3600, 8 * 3600)
+
+
+def histogram(values: Sequence[float | None]) -> list[int]:
+    """How many values fall in each bucket of :data:`BUCKETS` (and above the last)."""
+    counts = [0] * (len(BUCKETS) + 1)
+    for v in values:
+        if v is not None:
+            counts[next((i for i, edge in enumerate(BUCKETS) if v <= edge), len(BUCKETS))] += 1
+    return counts
+
+
 def percentile(values: Sequence[float], p: float) -> float | None:
     """Nearest rank: the value at rank ceil(p·n/100) of the sorted values."""
     if not values:
@@ -201,6 +214,11 @@ def report(facts: Facts, group: str = "day") -> dict[str, Any]:
         "groups": days if group == "day" else groups(facts, group),
         "daily": days,
         "csat_distribution": {str(r): ratings.get(r, 0) for r in range(1, 6)},
+        "distributions": {  # business hours; counts per bucket, the last one above BUCKETS[-1]
+            "edges_s": list(BUCKETS),
+            "frt_bh": histogram([t.frt_bh_s for t in facts.tickets]),
+            "resolution_bh": histogram([t.resolution_bh_s for t in facts.tickets]),
+        },
         "fields": list(FIELDS),
         "definitions": "docs/KPIS.md",
     }

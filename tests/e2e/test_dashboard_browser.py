@@ -23,7 +23,14 @@ from gateway.reports.csat import new_token, token_hash
 from tests.e2e.pages import PASSWORD, TIMEOUT, submit_login
 from tests.e2e.server import GuichetServer
 from tests.e2e.ux import axe_violations
-from tests.gateway.reports.fixture import EXPECTED_DAYS, EXPECTED_DISTRIBUTION, POLICY_FILE, write_fixture
+from tests.gateway.reports.fixture import (
+    EXPECTED_DAYS,
+    EXPECTED_DISTRIBUTION,
+    EXPECTED_FRT_BUCKETS,
+    EXPECTED_RESOLUTION_BUCKETS,
+    POLICY_FILE,
+    write_fixture,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -110,6 +117,10 @@ async def test_the_dashboard_draws_the_hand_computed_figures(server: GuichetServ
     assert await page.evaluate(VALUES, "#chart-sla rect.met") == [2, 2]
     assert await page.evaluate(VALUES, "#chart-sla rect.breached") == [2, 2]
     assert await page.evaluate(VALUES, "#chart-csat rect.s-csat") == list(EXPECTED_DISTRIBUTION.values())
+    assert await page.evaluate(VALUES, "#chart-dist rect.s-median") == EXPECTED_FRT_BUCKETS
+    assert await page.evaluate(VALUES, "#chart-dist rect.s-tickets") == EXPECTED_RESOLUTION_BUCKETS
+    ticks = await page.locator("#chart-dist text.tick").all_text_contents()
+    assert ticks[-7:] == ["≤ 15 min", "≤ 30 min", "≤ 1 h", "≤ 2 h", "≤ 4 h", "≤ 8 h", "> 8 h"]
     tall = await page.locator("#chart-volume rect.s-conversations").first.get_attribute("height")
     short = await page.locator("#chart-volume rect.s-conversations").last.get_attribute("height")
     assert float(tall or 0) > float(short or 0) > 0  # 5 conversations draw higher than 2

@@ -121,8 +121,9 @@ function bars(figure, label, labels, series, format) {
       root.append(rect);
     });
     if (labels.length <= 16 || i % Math.ceil(labels.length / 16) === 0) {
+      const short = /^\d{4}-\d\d-\d\d$/.test(name) ? name.slice(5) : name;
       root.append(svg("text", { x: (x0 + slot * 0.4).toFixed(1), y: HEIGHT - 10, class: "tick",
-        "text-anchor": "middle" }, name.length === 10 ? name.slice(5) : name));
+        "text-anchor": "middle" }, short));
     }
   });
   legend(figure, series.map((s) => [s.cls, s.name]));
@@ -153,6 +154,13 @@ function stacked(figure, label, rows) {
   legend(figure, [["met", W.met], ["breached", W.breached]]);
 }
 
+// "≤ 15 min", "≤ 30 min", ..., "> 8 h" from the buckets' upper bounds.
+function bucketLabels(edges) {
+  const labels = edges.map((edge) => `≤ ${duration(edge)}`);
+  labels.push(`> ${duration(edges[edges.length - 1])}`);
+  return labels;
+}
+
 function charts(report) {
   const days = report.daily.map((d) => d.key);
   bars($("chart-volume"), W.volume_chart, days, [
@@ -169,6 +177,11 @@ function charts(report) {
     { key: "first_response", name: W.first_response, met: t.sla_frt_met, breached: t.sla_frt_breached },
     { key: "resolution", name: W.resolution_target, met: t.sla_res_met, breached: t.sla_res_breached },
   ]);
+  const dist = report.distributions;
+  bars($("chart-dist"), W.dist_chart, bucketLabels(dist.edges_s), [
+    { name: W.first_response, cls: "s-median", values: dist.frt_bh },
+    { name: W.resolution_target, cls: "s-tickets", values: dist.resolution_bh },
+  ], (v) => count(Math.round(v)));
   const ratings = ["1", "2", "3", "4", "5"];
   bars($("chart-csat"), W.csat_chart, ratings.map((r) => `${W.rating} ${r}`), [
     { name: W.answers, cls: "s-csat", values: ratings.map((r) => report.csat_distribution[r] ?? 0) },

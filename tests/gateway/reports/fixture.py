@@ -113,6 +113,9 @@ EXPECTED_DAYS: dict[str, dict[str, Any]] = {
                    "csat_mean": 2.0, "backlog": 2},  # T3, T4
 }
 EXPECTED_DISTRIBUTION = {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1}
+# buckets <=15 min, <=30 min, <=1 h, <=2 h, <=4 h, <=8 h, more (business hours)
+EXPECTED_FRT_BUCKETS = [0, 1, 1, 1, 0, 0, 0]  # 30 min, 45 min, 90 min
+EXPECTED_RESOLUTION_BUCKETS = [0, 0, 1, 0, 1, 0, 1]  # 60 min, 150 min, 510 min
 EXPECTED_QUEUES = {
     "L1": {"tickets": 3, "escalated": 0, "backlog": 1, "csat_sent": 3, "csat_answers": 2,
            "sla_frt_met": 2, "sla_frt_breached": 1},

@@ -20,8 +20,10 @@ from tests.gateway.reports.fixture import (
     EXPECTED_CHANNELS,
     EXPECTED_DAYS,
     EXPECTED_DISTRIBUTION,
+    EXPECTED_FRT_BUCKETS,
     EXPECTED_OPERATORS,
     EXPECTED_QUEUES,
+    EXPECTED_RESOLUTION_BUCKETS,
     EXPECTED_TOTALS,
     FROM,
     NOW,
@@ -64,6 +66,8 @@ async def test_the_totals_match_the_hand_computed_figures(history: tuple[Setting
     report = await report_for(*history)
     assert same(report["totals"], EXPECTED_TOTALS) == []
     assert report["csat_distribution"] == EXPECTED_DISTRIBUTION
+    assert report["distributions"]["frt_bh"] == EXPECTED_FRT_BUCKETS
+    assert report["distributions"]["resolution_bh"] == EXPECTED_RESOLUTION_BUCKETS
     assert report["period"]["from"] == "2026-01-05T00:00:00+00:00"
     assert report["period"]["to"] == "2026-01-07T00:00:00+00:00"
 
