@@ -69,9 +69,20 @@ def _page(request: web.Request, status: int, lang: str, **context: Any) -> web.R
     return response
 
 
+# A widget on the customer's site posts the answer from another origin: the token is the
+# credential (no cookie is read), so any origin may send it.
+CORS = {"Access-Control-Allow-Origin": "*", "Vary": "Origin"}
+
+
+def _json(data: dict[str, Any], status: int = 200) -> web.Response:
+    response = json_response(data, status=status)
+    response.headers.update(CORS)
+    return response
+
+
 def _problem(request: web.Request, exc: csat.SurveyError, lang: str, as_json: bool) -> web.Response:
     if as_json:
-        return json_response({"error": exc.code, "message": str(exc)}, status=exc.status)
+        return _json({"error": exc.code, "message": str(exc)}, status=exc.status)
     message = ERRORS_FR.get(exc.code, str(exc)) if lang == "fr" else str(exc)
     return _page(request, exc.status, lang, error=message)
 
@@ -109,11 +120,23 @@ async def survey_answer(request: web.Request) -> web.StreamResponse:
     except csat.SurveyError as exc:
         return _problem(request, exc, _lang(request, ""), as_json)
     if as_json:
-        return json_response({"ok": True, "rating": view.rating})
+        return _json({"ok": True, "rating": view.rating})
     lang = _lang(request, view.lang)
     return _page(request, 200, lang, thanks=TEXT[lang]["thanks"])
+
+
+@public
+async def survey_preflight(request: web.Request) -> web.StreamResponse:
+    """CORS preflight of a widget's JSON answer."""
+    return web.Response(status=204, headers={
+        **CORS,
+        "Access-Control-Allow-Methods": "POST",
+        "Access-Control-Allow-Headers": "Content-Type",
+        "Access-Control-Max-Age": "600",
+    })
 
 
 def setup(app: web.Application) -> None:
     app.router.add_get(SURVEY_ROUTE, survey_page, name="csat_page")
     app.router.add_post(SURVEY_ROUTE, survey_answer, name="csat_answer")
+    app.router.add_route("OPTIONS", SURVEY_ROUTE, survey_preflight, name="csat_preflight")

@@ -184,8 +184,15 @@ async def test_the_page_refuses_bad_links_and_bad_input(
     assert bad.status == 400 and (await bad.json())["error"] == "invalid_rating"
     not_json = await page.post(f"/csat/{token}", data=b"{", headers={"Content-Type": "application/json"})
     assert not_json.status == 400
-    ok = await page.post(f"/csat/{token}", json={"rating": 3, "comment": "fine"})
+    preflight = await page.options(f"/csat/{token}", headers={
+        "Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status == 204 and preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    ok = await page.post(f"/csat/{token}", json={"rating": 3, "comment": "fine"},
+                         headers={"Origin": "https://shop.example"})
     assert ok.status == 200 and (await ok.json()) == {"ok": True, "rating": 3}
+    assert ok.headers["Access-Control-Allow-Origin"] == "*"  # a widget on the customer's site reads it
 
 
 async def test_gdpr_export_holds_the_answer_and_erase_removes_the_comment(surveys: Desk,
