@@ -13,12 +13,21 @@ Reasons recorded with a decision:
   ``repeated_failure``, ``clarification_declined``, ``vague_again``, ``no_match``,
   ``low_confidence``, ``degenerate`` (one word that is not the top article's topic);
 - answer: ``confident``, ``clarified`` (the customer picked an offered article);
-- clarify: ``vague`` (two close articles, neither sure enough);
+- clarify: ``vague`` (two close articles, neither sure enough, both plausible for the
+  message: :mod:`gateway.flow.plausible`; otherwise a ``low_confidence`` handoff with
+  the signal ``not_plausible``);
 - smalltalk: the intent (``greeting``, ``thanks``, ``solved``, ``empty``), or
   ``degenerate`` (no words, one character, "test": asked what they need).
 
 Degenerate messages (:mod:`gateway.flow.degenerate`) are never answered on
 lexical evidence alone, whatever the confidence.
+
+An answer is given in the customer's language when the result holds the article's
+translation (:mod:`gateway.flow.translations`; signal ``translation``); otherwise the
+article as it is, and :func:`gateway.flow.replies.format_answer` says in the customer's
+language which language it is in.  A frustrated customer's handoff carries the tone in
+its language (:class:`gateway.flow.replies.ToneLang`), so the router's handoff text is
+the apologetic one.
 """
 
 from __future__ import annotations
@@ -28,6 +37,8 @@ from dataclasses import dataclass
 from gateway.config import BotSettings
 from gateway.flow.degenerate import degenerate, names_topic
 from gateway.flow.intents import Intent, classify
+from gateway.flow.plausible import plausible
+from gateway.flow.replies import FRUSTRATION, ToneLang
 from gateway.flow.signals import (
     ConversationContext,
     declines_options,
@@ -35,6 +46,7 @@ from gateway.flow.signals import (
     is_rephrase,
     not_helped,
 )
+from gateway.flow.translations import translation_in
 from gateway.language import detect
 from gateway.models import Action
 from gateway.protocols import Hit, Retriever, SearchResult
@@ -94,7 +106,8 @@ async def decide(
             return picked
     marker = frustration(text)
     if marker:
-        return Decision(Action.HANDOFF, "frustration", lang, question=previous, signal=marker)
+        return Decision(Action.HANDOFF, "frustration", ToneLang(lang, FRUSTRATION), question=previous,
+                        signal=marker)
     if intent is Intent.NOT_HELPED or not_helped(text, after_answer=ctx.last_answer_article is not None):
         return Decision(Action.HANDOFF, "not_helped", lang, question=previous or text)
     thin = degenerate(text)
@@ -112,11 +125,16 @@ async def decide(
         return Decision(Action.HANDOFF, "repeated_failure", lang, result.confidence, top, result,
                         question=text, signal=repeat)
     if result.confidence >= config.answer_threshold:
-        return Decision(Action.ANSWER, "confident", lang, result.confidence, top, result, question=text)
+        own = translation_in(top, result.hits, lang)
+        return Decision(Action.ANSWER, "confident", lang, result.confidence, own or top, result,
+                        question=text, signal="translation" if own else "")
     options = _close_pair(result, config)
     if options and ctx.clarification_pending:
         return Decision(Action.HANDOFF, "vague_again", lang, result.confidence, top, result,
                         question=ctx.clarification_question or text)
+    if options and not await _all_plausible(text, options, retriever, result):
+        return Decision(Action.HANDOFF, "low_confidence", lang, result.confidence, top, result,
+                        question=text, signal="not_plausible")
     if options:
         return Decision(Action.CLARIFY, "vague", lang, result.confidence, top, result,
                         options=options, question=text)
@@ -130,6 +148,15 @@ def _repeat_signal(text: str, top: Hit, ctx: ConversationContext) -> str:
     if is_rephrase(text, ctx.answered_questions):
         return "overlap"
     return ""
+
+
+async def _all_plausible(
+    text: str, options: tuple[Hit, ...], retriever: Retriever, result: SearchResult
+) -> bool:
+    for option in options:
+        if not await plausible(text, option, retriever, result.index_version):
+            return False
+    return True
 
 
 def _close_pair(result: SearchResult, config: PolicyConfig) -> tuple[Hit, ...]:

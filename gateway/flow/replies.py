@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gateway.language import detect
 from gateway.models import QuickReply
+
+FRUSTRATION = "frustration"  # the tone of a frustrated customer's replies (ToneLang)
 
 _TEXT: dict[str, dict[str, str]] = {
     "greeting": {
@@ -39,6 +42,20 @@ _TEXT: dict[str, dict[str, str]] = {
         "fr": "J'ai transmis votre demande à notre équipe support. Votre numéro de ticket "
         "est {number}. Un conseiller vous répondra ici, en général sous {delay}.",
     },
+    "handoff_frustration": {
+        "en": "I'm sorry this has been so frustrating, and that I couldn't sort it out for you. "
+        "I've passed your request to a person on our support team, who will see everything "
+        "you wrote here, so you won't have to explain it again. Your ticket number is {number}; "
+        "an agent will reply here, usually within {delay}.",
+        "fr": "Je suis désolé pour ce désagrément, et de ne pas avoir pu régler cela moi-même. "
+        "J'ai transmis votre demande à une personne de notre équipe support, qui verra tout ce "
+        "que vous avez écrit ici : vous n'aurez pas à tout réexpliquer. Votre numéro de ticket "
+        "est {number} ; un conseiller vous répondra ici, en général sous {delay}.",
+    },
+    "answer_intro_other_language": {
+        "en": "Here is what I found (this article is only available in {article_language}):",
+        "fr": "Voici ce que j'ai trouvé (cet article n'existe qu'en {article_language}) :",
+    },
     "still_waiting": {
         "en": "Your message has been added to ticket {number}. An agent will reply here.",
         "fr": "Votre message a été ajouté au ticket {number}. Un conseiller vous répondra ici.",
@@ -62,9 +79,45 @@ _TEXT: dict[str, dict[str, str]] = {
 }
 
 
+_LANGUAGE_NAMES = {  # a language's name, in the language of the sentence it is said in
+    "en": {"en": "English", "fr": "French"},
+    "fr": {"en": "anglais", "fr": "français"},
+}
+_TONED = {("handoff", FRUSTRATION): "handoff_frustration"}  # (key, tone) -> the key said instead
+
+
+class ToneLang(str):
+    """A reply language ("fr", "en") that also carries the tone of the replies
+    (``FRUSTRATION``): the policy gives it as a decision's language, and :func:`text`
+    says a toned sentence where it has one ("handoff" -> "handoff_frustration").
+    Everywhere else it is the plain language code (it compares, hashes and serialises
+    as one).  Stopgap: the router would rather call :func:`handoff_text` with the
+    decision's reason."""
+
+    tone: str
+
+    def __new__(cls, code: str, tone: str = "") -> ToneLang:
+        made = super().__new__(cls, code)
+        made.tone = tone
+        return made
+
+
 def text(key: str, lang: str, **kwargs: object) -> str:
+    key = _TONED.get((key, getattr(lang, "tone", "")), key)
     table = _TEXT[key]
-    return table.get(lang, table["en"]).format(**kwargs)
+    return table.get(str(lang), table["en"]).format(**kwargs)
+
+
+def handoff_text(reason: str, lang: str, *, number: str, delay: str) -> str:
+    """What the customer is told when handed to a person: apologetic and specific
+    after frustration, neutral otherwise."""
+    tone = FRUSTRATION if reason == FRUSTRATION else getattr(lang, "tone", "")
+    return text("handoff", ToneLang(str(lang), tone), number=number, delay=delay)
+
+
+def language_name(code: str, said_in: str) -> str:
+    names = _LANGUAGE_NAMES.get(said_in, _LANGUAGE_NAMES["en"])
+    return names.get(code, code)
 
 
 def delay_text(minutes: int, lang: str) -> str:
@@ -95,5 +148,13 @@ def clarify_quick_replies(titles: Sequence[str], lang: str) -> tuple[QuickReply,
     return (*picks, QuickReply("none", text("qr_none", lang)))
 
 
-def format_answer(title: str, body: str, lang: str) -> str:
-    return f"{text('answer_intro', lang)}\n\n**{title}**\n\n{body.strip()}\n\n{text('did_it_help', lang)}"
+def format_answer(title: str, body: str, lang: str, article_lang: str = "") -> str:
+    """The bot's answer in the customer's ``lang``; an article in another language
+    (``article_lang``, else detected from its text) is introduced as such."""
+    written_in = article_lang or detect(f"{title}\n{body}", default=str(lang))
+    if written_in != lang:
+        intro = text("answer_intro_other_language", lang,
+                     article_language=language_name(written_in, str(lang)))
+    else:
+        intro = text("answer_intro", lang)
+    return f"{intro}\n\n**{title}**\n\n{body.strip()}\n\n{text('did_it_help', lang)}"
