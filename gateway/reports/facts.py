@@ -41,6 +41,7 @@ class ConvFact:
     channel: str
     created_at: datetime
     has_ticket: bool
+    handled: bool  # the bot replied or a ticket was opened (not an ignored auto-reply...)
     settled: bool  # a ticket, or a last message at least 24 h old
     contained: bool
 
@@ -153,6 +154,9 @@ async def load_conversations(session: AsyncSession, period: Period, now: datetim
         Ticket.conversation_id.in_(ch)).distinct(), ids)}
     with_human = {r[0] for r in await _by_ids(session, lambda ch: select(Message.conversation_id).where(
         Message.conversation_id.in_(ch), *_human()).distinct(), ids)}
+    with_bot = {r[0] for r in await _by_ids(session, lambda ch: select(Message.conversation_id).where(
+        Message.conversation_id.in_(ch), Message.author_kind == AuthorKind.BOT.value,
+        Message.kind == MessageKind.MESSAGE.value).distinct(), ids)}
     customers = sorted({c.customer_id for c in convs})
     starts: dict[int, list[datetime]] = defaultdict(list)
     for cust, at in await _by_ids(session, lambda ch: select(
@@ -164,9 +168,10 @@ async def load_conversations(session: AsyncSession, period: Period, now: datetim
         last_at = last.get(c.id, c.created_at)
         has_ticket = c.id in with_ticket
         returned = any(last_at < at <= last_at + RETURN_WINDOW for at in starts[c.customer_id])
+        handled = has_ticket or c.id in with_bot
         settled = has_ticket or c.id in with_human or returned or now - last_at >= RETURN_WINDOW
-        contained = settled and not has_ticket and c.id not in with_human and not returned
-        facts.append(ConvFact(c.id, c.channel, c.created_at, has_ticket, settled, contained))
+        contained = handled and settled and not has_ticket and c.id not in with_human and not returned
+        facts.append(ConvFact(c.id, c.channel, c.created_at, has_ticket, handled, settled, contained))
     return facts
 
 

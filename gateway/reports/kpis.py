@@ -19,10 +19,12 @@ from gateway.reports.facts import BacklogFact, ConvFact, CsatFact, Facts, Ticket
 from gateway.reports.period import Period
 
 GROUPS = ("queue", "operator", "channel", "day")
+CONVERSATION_FIELDS = ("conversations", "handled", "settled", "contained", "containment_rate", "handoffs",
+                       "handoff_rate")
 
 # The figures of one row, in the order of the CSV columns.
 FIELDS = (
-    "conversations", "contained", "containment_rate", "handoffs", "handoff_rate",
+    "conversations", "handled", "settled", "contained", "containment_rate", "handoffs", "handoff_rate",
     "tickets", "escalated", "escalation_rate", "resolved", "fcr", "fcr_rate", "reopened", "reopen_rate",
     "frt_median_s", "frt_p90_s", "frt_bh_median_s", "frt_bh_p90_s",
     "resolution_median_s", "resolution_p90_s", "resolution_bh_median_s", "resolution_bh_p90_s",
@@ -72,7 +74,8 @@ def summarise(
     backlog: int | None,
 ) -> dict[str, Any]:
     """One row of figures."""
-    settled = [c for c in convs if c.settled]
+    handled = [c for c in convs if c.handled]
+    settled = [c for c in handled if c.settled]
     contained = sum(c.contained for c in settled)
     handoffs = sum(c.has_ticket for c in convs)
     resolved = [t for t in tickets if t.resolved]
@@ -85,10 +88,12 @@ def summarise(
     answered_of_sent = sum(s.answered_at is not None for s in sent)
     row: dict[str, Any] = {
         "conversations": len(convs),
+        "handled": len(handled),
+        "settled": len(settled),
         "contained": contained,
         "containment_rate": rate(contained, len(settled)),
         "handoffs": handoffs,
-        "handoff_rate": rate(handoffs, len(convs)),
+        "handoff_rate": rate(handoffs, len(handled)),
         "tickets": len(tickets),
         "escalated": sum(t.escalated for t in tickets),
         "escalation_rate": rate(sum(t.escalated for t in tickets), len(tickets)),
@@ -143,7 +148,7 @@ def _by_key(facts: Facts, key: Callable[[Any], str]) -> list[dict[str, Any]]:
             [a for a in answers if key(a) == k],
             _backlog_at([b for b in facts.backlog if key(b) == k], min(facts.period.end, facts.now)),
         )
-        for name in ("conversations", "contained", "containment_rate", "handoffs", "handoff_rate"):
+        for name in CONVERSATION_FIELDS:
             row[name] = None  # conversations without a ticket have no queue or operator
         rows.append({"key": k, **row})
     return rows

@@ -94,8 +94,9 @@ async def test_the_dashboard_draws_the_hand_computed_figures(server: GuichetServ
     assert "/dashboard" in page.url
 
     # Headline figures (by hand: fixture.py).
-    assert await kpi(page, "conversations") == "7"
-    assert await kpi(page, "containment") == "28.6%"  # 2 of 7
+    assert await kpi(page, "conversations") == "8"
+    assert await kpi(page, "containment") == "28.6%"  # 2 of the 7 the desk handled
+    assert await page.locator("#kpi-containment .kpi-sub").inner_text() == "2 / 7"
     assert await kpi(page, "tickets") == "4"
     assert await kpi(page, "fcr") == "66.7%"  # T1 and T3 of 3 resolved
     assert await kpi(page, "frt") == "45 min"  # business-hours median of 30, 45, 90 min
@@ -143,8 +144,8 @@ async def test_the_dashboard_draws_the_hand_computed_figures(server: GuichetServ
     await page.evaluate("document.body.dataset.loaded = 'no'")
     await page.click("#dash-filter button[type=submit]")
     await page.wait_for_selector("body[data-loaded=true]", timeout=TIMEOUT)
-    assert await kpi(page, "conversations") == "2" and await kpi(page, "tickets") == "2"
-    assert await page.evaluate(VALUES, "#chart-volume rect.s-conversations") == [2]
+    assert await kpi(page, "conversations") == "3" and await kpi(page, "tickets") == "2"
+    assert await page.evaluate(VALUES, "#chart-volume rect.s-conversations") == [3]
     assert "from=2026-01-06" in page.url
 
     # In French.

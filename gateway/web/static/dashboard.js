@@ -56,7 +56,7 @@ function headline(t) {
   box.replaceChildren(
     card("conversations", W.conversations, count(t.conversations), `${W.handoff}: ${rate(t.handoff_rate)}`,
       t.conversations),
-    card("containment", W.containment, rate(t.containment_rate), `${t.contained} / ${t.conversations}`,
+    card("containment", W.containment, rate(t.containment_rate), `${t.contained} / ${t.settled}`,
       t.containment_rate),
     card("tickets", W.tickets, count(t.tickets), `${W.escalation}: ${rate(t.escalation_rate)}`, t.tickets),
     card("fcr", W.fcr, rate(t.fcr_rate), `${t.fcr} / ${t.resolved}`, t.fcr_rate),

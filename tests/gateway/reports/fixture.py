@@ -15,6 +15,8 @@ Conversations (customer, channel):
   C5 E webchat Mon 5 16:30  ticket T2 (reopened)
   C6 F email   Tue 6 09:00  ticket T3 (first response late, escalated, resolved late)
   C7 G webchat Tue 6 16:00  ticket T4 (never answered: a bot message only)
+  C8 K email   Tue 6 18:00  an out-of-office mail nobody answers: started, not handled,
+                            neither contained nor handed off
 
 T1 L1 olga: created Mon 09:00, bot message 09:00:10 (not a reply), assigned 09:10,
    olga replies 09:30, resolved 10:00.  FRT 1800 s (business 1800), resolution 3600
@@ -75,7 +77,9 @@ def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
 # ---------------------------------------------------------- the figures, by hand
 MIN = 60
 EXPECTED_TOTALS: dict[str, Any] = {
-    "conversations": 7,  # C1..C7
+    "conversations": 8,  # C1..C8
+    "handled": 7,  # C1..C7: the bot replied or a ticket was opened
+    "settled": 7,  # all of them: the report is made days later
     "contained": 2,  # C1, C3
     "containment_rate": 2 / 7,
     "handoffs": 4,  # C4..C7
@@ -108,7 +112,7 @@ EXPECTED_DAYS: dict[str, dict[str, Any]] = {
     "2026-01-05": {"conversations": 5, "contained": 2, "tickets": 2, "frt_bh_median_s": 1800,
                    "frt_bh_p90_s": 2700, "sla_frt_met": 2, "sla_frt_breached": 0, "csat_answers": 1,
                    "csat_mean": 5.0, "backlog": 2},  # at Jan 6 00:00: T0 and T2
-    "2026-01-06": {"conversations": 2, "contained": 0, "tickets": 2, "frt_bh_median_s": 5400,
+    "2026-01-06": {"conversations": 3, "contained": 0, "tickets": 2, "frt_bh_median_s": 5400,
                    "frt_bh_p90_s": 5400, "sla_frt_met": 0, "sla_frt_breached": 2, "csat_answers": 1,
                    "csat_mean": 2.0, "backlog": 2},  # T3, T4
 }
@@ -128,7 +132,7 @@ EXPECTED_OPERATORS = {
     "unassigned": {"tickets": 1, "frt_median_s": None, "backlog": 1},
 }
 EXPECTED_CHANNELS = {
-    "email": {"conversations": 2, "contained": 0, "tickets": 2},
+    "email": {"conversations": 3, "handled": 2, "contained": 0, "containment_rate": 0.0, "tickets": 2},
     "webchat": {"conversations": 5, "contained": 2, "containment_rate": 2 / 5, "tickets": 2},
 }
 
@@ -262,4 +266,7 @@ async def write_fixture(sessions: async_sessionmaker[AsyncSession]) -> dict[str,
         await b.msg(c7, "customer", at(6, 16))
         await b.ticket(c7, "G-4", at(6, 16), status="new")
         await b.msg(c7, "bot", at(6, 16, 5))
+        # C8: an auto-reply the bot rightly left alone
+        c8 = await b.conversation("K", "email", at(6, 18))
+        await b.msg(c8, "customer", at(6, 18))
     return {"olga": olga.id, "paul": paul.id}
