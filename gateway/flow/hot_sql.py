@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
+from gateway.db.rows import build
 from gateway.db.tables import Base, Conversation, IdentityRow, Job, Message
 from gateway.flow import job_queue
 from gateway.flow.job_queue import JobView, LeaseLost
@@ -141,8 +142,8 @@ class HotSql:
             else:
                 db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (_ts(now), conv_id))
             self._forget(Conversation, conv_id)
-        msg = Message(
-            conversation_id=conv_id, channel=inbound.channel, external_id=inbound.external_id,
+        msg = build(
+            Message, conversation_id=conv_id, channel=inbound.channel, external_id=inbound.external_id,
             direction="in", author_kind=AuthorKind.CUSTOMER.value, author_id=None,
             author_name=who.display_name, kind=MessageKind.MESSAGE.value, text=inbound.text,
             html=inbound.html, quick_replies=[], meta=meta, delivery=None, outbound_key=None,
@@ -152,12 +153,12 @@ class HotSql:
         tx.emit_message_created(msg)
         job = await self.enqueue(tx, "route", {"message_id": msg.id, "conversation_id": conv_id})
         if fresh:  # the router needs read nothing: no history, no earlier message
-            conv = Conversation(
-                id=conv_id, customer_id=conv_customer, identity_id=conv_identity,
+            conv = build(
+                Conversation, id=conv_id, customer_id=conv_customer, identity_id=conv_identity,
                 channel=inbound.channel, thread_key=inbound.thread_key, state=state, lang=lang,
                 assignee_id=None, created_at=now, updated_at=now,
             )
-            ident = IdentityRow(id=identity_id, customer_id=customer_id, channel=who.channel,
+            ident = build(IdentityRow, id=identity_id, customer_id=customer_id, channel=who.channel,
                                 address=who.address, display_name=name)
             tx.prepare(job, FreshMessage(msg, conv, ident))
         return AcceptResult(msg.id, conv_id, duplicate=False)

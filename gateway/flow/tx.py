@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.clock import Clock
 from gateway.config import Settings
+from gateway.db.rows import build
 from gateway.db.tables import Conversation, Customer, IdentityRow, Job, Message, Ticket, User
 from gateway.errors import NotFoundError
 from gateway.flow import job_queue
@@ -225,7 +226,8 @@ class Tx:
         outbound_visible = direction == "out" and kind is MessageKind.MESSAGE
         if outbound_visible and author is AuthorKind.BOT and self.reply_to is not None:
             meta = {"reply_to": self.reply_to, **(meta or {})}
-        return Message(
+        return build(
+            Message,
             conversation_id=conversation_id,
             channel=channel,
             external_id=external_id,
@@ -391,7 +393,8 @@ class Tx:
         now = self.now()
         claim = self.fast_path and delay <= 0
         conversation_id = payload.get("conversation_id")
-        return Job(
+        return build(
+            Job,
             kind=kind,
             payload=payload,
             conversation_id=conversation_id if isinstance(conversation_id, int) else None,
