@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.config import Settings
 from gateway.db.tables import Conversation, Message, Ticket, User
 from gateway.db.tables_csat import CsatSurvey
+from gateway.db.tables_merge import TicketMerge
 from gateway.db.tables_tickets import TicketEvent, TicketPause
 from gateway.models import AuthorKind, MessageKind
 from gateway.reports.period import Period
@@ -134,6 +135,16 @@ async def _by_ids(session: AsyncSession, stmt_for: Any, ids: Sequence[int]) -> l
     return rows
 
 
+def _not_merged_ticket() -> Any:
+    """A ticket merged into another is a duplicate: its figures are the target's."""
+    merged = select(TicketMerge.source_ticket_id).where(TicketMerge.source_ticket_id.is_not(None))
+    return Ticket.id.notin_(merged)
+
+
+def _not_merged_conversation() -> Any:
+    return Conversation.id.notin_(select(TicketMerge.source_conversation_id))
+
+
 def _human() -> tuple[Any, ...]:
     return (Message.author_kind == AuthorKind.OPERATOR.value, Message.kind == MessageKind.MESSAGE.value)
 
@@ -141,7 +152,7 @@ def _human() -> tuple[Any, ...]:
 async def load_conversations(session: AsyncSession, period: Period, now: datetime) -> list[ConvFact]:
     cv = Conversation
     stmt = select(cv.id, cv.customer_id, cv.channel, cv.created_at).where(
-        cv.created_at >= period.start, cv.created_at < period.end
+        cv.created_at >= period.start, cv.created_at < period.end, _not_merged_conversation()
     )
     convs = (await session.execute(stmt)).all()
     ids = [c.id for c in convs]
@@ -268,7 +279,7 @@ async def load_tickets(session: AsyncSession, settings: Settings, period: Period
     stmt = (
         select(Ticket, Conversation.channel)
         .join(Conversation, Conversation.id == Ticket.conversation_id)
-        .where(Ticket.created_at >= period.start, Ticket.created_at < period.end)
+        .where(Ticket.created_at >= period.start, Ticket.created_at < period.end, _not_merged_ticket())
         .order_by(Ticket.id)
     )
     rows = (await session.execute(stmt)).all()
@@ -338,7 +349,7 @@ async def load_backlog(session: AsyncSession, period: Period, names: dict[int, s
         select(Ticket, Conversation.channel)
         .join(Conversation, Conversation.id == Ticket.conversation_id)
         .where(Ticket.created_at < period.end,
-               (Ticket.closed_at.is_(None)) | (Ticket.closed_at >= period.start))
+               (Ticket.closed_at.is_(None)) | (Ticket.closed_at >= period.start), _not_merged_ticket())
     )
     rows = (await session.execute(stmt)).all()
     events = await _events(session, [t.id for t, _ in rows])

@@ -17,6 +17,7 @@ Conversations (customer, channel):
   C7 G webchat Tue 6 16:00  ticket T4 (never answered: a bot message only)
   C8 K email   Tue 6 18:00  an out-of-office mail nobody answers: started, not handled,
                             neither contained nor handed off
+  C9 D email   Tue 6 08:00  ticket T5, a duplicate of T1 merged into it at 08:30: counted nowhere
 
 T1 L1 olga: created Mon 09:00, bot message 09:00:10 (not a reply), assigned 09:10,
    olga replies 09:30, resolved 10:00.  FRT 1800 s (business 1800), resolution 3600
@@ -47,6 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gateway.auth import create_user
 from gateway.db.tables import Conversation, Customer, IdentityRow, Message, Ticket
 from gateway.db.tables_csat import CsatSurvey
+from gateway.db.tables_merge import TicketMerge
 from gateway.db.tables_tickets import TicketEvent, TicketPause
 
 POLICY_FILE = """
@@ -269,4 +271,12 @@ async def write_fixture(sessions: async_sessionmaker[AsyncSession]) -> dict[str,
         # C8: an auto-reply the bot rightly left alone
         c8 = await b.conversation("K", "email", at(6, 18))
         await b.msg(c8, "customer", at(6, 18))
+        # C9 / T5: D writes again in a new thread; an operator merges it into T1 (a duplicate)
+        c9 = await b.more(c4.customer_id, c4.identity_id, "email", at(6, 8))
+        t5 = await b.ticket(c9, "G-5", at(6, 8), status="closed", resolved=at(6, 8, 30))
+        t5.closed_at = at(6, 8, 30)
+        b.status(t5, at(6, 8, 30), "new", "closed")
+        session.add(TicketMerge(source_ticket_id=t5.id, target_ticket_id=t1.id, source_conversation_id=c9.id,
+                                target_conversation_id=c4.id, moved_messages=0, forced=False, reason="",
+                                created_at=at(6, 8, 30)))
     return {"olga": olga.id, "paul": paul.id}
