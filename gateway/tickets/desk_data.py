@@ -35,11 +35,13 @@ class DeskPart(CustomerDataPart):
             update(TicketContact).where(TicketContact.ticket_id.in_(tickets)).values(note="")))
         subjects = [s for s in (await session.execute(
             select(Ticket.subject).where(Ticket.id.in_(tickets)))).scalars() if s]
-        of_customer = select(IncidentTicket.incident_id).where(IncidentTicket.ticket_id.in_(tickets))
-        titles = _count(await session.execute(
-            update(Incident)
-            .where(Incident.id.in_(of_customer), Incident.title.in_(subjects or ["\x00"]))
-            .values(title=ERASED_TITLE)))
+        titles = 0
+        if subjects:  # an erased ticket's subject is "" already: nothing to match on a second erase
+            of_customer = select(IncidentTicket.incident_id).where(IncidentTicket.ticket_id.in_(tickets))
+            titles = _count(await session.execute(
+                update(Incident)
+                .where(Incident.id.in_(of_customer), Incident.title.in_(subjects))
+                .values(title=ERASED_TITLE)))
         return {"ticket_contacts": notes, "incidents": titles}
 
 

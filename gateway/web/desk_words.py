@@ -231,3 +231,10 @@ LANGUAGES = tuple(DESK_WORDS)
 def desk_word(key: str, lang: str = "en") -> str:
     """One entry (English when the language has none)."""
     return DESK_WORDS.get(lang, DESK_WORDS["en"]).get(key) or DESK_WORDS["en"][key]
+
+# --- contact log, tags, incidents (issue 9): their words live in desk_extra_words.py ---
+from gateway.web.desk_extra_words import EXTRA_WORDS  # noqa: E402
+
+for _lang, _words in EXTRA_WORDS.items():
+    DESK_WORDS[_lang].update(_words)
+# --- end contact log, tags, incidents ---

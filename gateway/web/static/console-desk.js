@@ -33,6 +33,7 @@ export const deskOn = () => Boolean(document.querySelector('meta[name="desk-api"
 const desk = {
   view: "open",
   q: "",
+  tag: "", // the tag filter (console-desk-contacts.js)
   order: new Map(), // ticket id -> position in the server's order
   refreshTimer: null,
   reload: async () => {},
@@ -59,6 +60,7 @@ function query() {
   params.set("sort", atRisk ? "sla_due" : desk.view === "resolved" ? "updated" : "priority");
   params.set("limit", atRisk ? "500" : "200");
   if (desk.q) params.set("q", desk.q);
+  if (desk.tag) params.set("tag", desk.tag);
   return params.toString();
 }
 
@@ -120,6 +122,7 @@ export function deskRow(ticket, options) {
   if (subject && ticket.customer_name) {
     subject.append(el("span", { class: "row-customer" }, ticket.customer_name));
   }
+  if (subject && ticket.tags?.length) subject.append(el("span", { class: "row-tags" }, ticket.tags.join(" · ")));
   const lang = otherLang();
   const state = el("td", { class: `col-state state-${word(ticket.status)}`, lang }, deskStatusText(ticket.status));
   const clock = el("td", { class: "col-sla", lang });
@@ -128,6 +131,12 @@ export function deskRow(ticket, options) {
   row.dataset.priority = ticket.priority || "";
   row.dataset.queue = ticket.queue || "";
   return row;
+}
+
+/** Only the tickets with this tag ("" for all). */
+export function setTagFilter(tag) {
+  desk.tag = tag;
+  desk.reload().catch(() => {});
 }
 
 // ------------------------------------------------------------ toolbar

@@ -9,6 +9,8 @@ import { notifyEvent, setupNotifications } from "./console-notify.js";
 import { channelText, reasonText, statusText } from "./console-words.js";
 import { deskRow, fetchQueue, keepTicket, onDeskEvent, orderTickets, setupDesk } from "./console-desk.js";
 import { clearDeskTicket, deskTicketChanged, setupDeskTicket, showDeskTicket } from "./console-desk-ticket.js";
+import { clearTicketExtras, setupDeskExtras, showTicketExtras, ticketExtrasChanged } from "./console-desk-contacts.js";
+import { onIncidentEvent, setupIncidents } from "./console-incidents.js";
 
 const $ = (selector) => document.querySelector(selector);
 const ME = Number(document.querySelector('meta[name="user-id"]')?.content ?? "0");
@@ -182,6 +184,7 @@ async function openTicket(id, push) {
     $("#draft-notice").hidden = true;
     loadAssist(ticket.conversation_id);
     showDeskTicket(ticket);
+    showTicketExtras(ticket);
     $("#ticket-pane").dataset.ticketId = String(ticket.id);
     if (push) history.pushState({ ticketId: ticket.id }, "", `/console/tickets/${Number(ticket.id)}`);
   } catch (error) {
@@ -197,6 +200,7 @@ function closeTicket() {
   $("#conversation").replaceChildren();
   clearAssist();
   clearDeskTicket();
+  clearTicketExtras();
   renderTicketHead();
   renderQueue();
 }
@@ -326,6 +330,7 @@ function onEvent(event) {
   const data = event.data || {};
   notifyEvent(event, { id: ME, name: MY_NAME }, (id) => openTicket(id, true));
   onDeskEvent(event);
+  onIncidentEvent(event);
   if (data.ticket_id) deskTicketChanged(Number(data.ticket_id)); // appointments, SLA alerts
   const current = state.conversation ? state.conversation.id : null;
   switch (event.type) {
@@ -336,6 +341,7 @@ function onEvent(event) {
     case "ticket.updated":
       if (data.ticket) upsertTicket(data.ticket);
       if (data.ticket) deskTicketChanged(data.ticket.id);
+      if (data.ticket) ticketExtrasChanged(data.ticket.id);
       break;
     case "message.created":
       if (data.conversation_id === current && data.message) {
@@ -463,6 +469,8 @@ function init() {
   setupNotifications();
   setupDesk({ reload: loadQueue, open: (id) => openTicket(id, true), me: ME, name: MY_NAME });
   setupDeskTicket({ onChange: upsertTicket });
+  setupDeskExtras();
+  setupIncidents({ open: (id) => openTicket(id, true) });
   $("#btn-take").addEventListener("click", takeOver);
   $("#btn-resolve").addEventListener("click", resolveTicket);
   $("#btn-handback").addEventListener("click", handBack);
