@@ -98,12 +98,15 @@ class SlackChannel:
             log.warning("Slack auth.test failed at start: %s", exc)
         if self.operators.cfg.operators_channel or self.operators.queue_channels:
             self.spawn(self._follow_bus(), "slack-operators-bus")
-        if self.socket is not None:
-            await self.socket.start()
+        if self.socket is not None:  # connect_async retries until Slack answers: not in the start path
+            self.spawn(self.socket.start(), "slack-socket-mode")
 
     async def stop(self) -> None:
         if self.socket is not None:
-            await self.socket.stop()
+            try:
+                await self.socket.stop()
+            except Exception:
+                log.exception("closing the Slack Socket Mode connection failed")
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -28,6 +28,7 @@ import aiohttp
 from aiohttp import web
 
 BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"  # Socket Mode's app-level token
 SIGNING_SECRET = "test-signing-secret"
 TEAM = "T0TEAM"
 BOT_USER = "U0GUICHET"
@@ -63,6 +64,8 @@ class SlackStub:
     updates: list[dict[str, Any]] = field(default_factory=list)
     ephemeral: list[dict[str, Any]] = field(default_factory=list)
     reactions: list[dict[str, Any]] = field(default_factory=list)
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)  # Socket Mode connections
+    acks: list[dict[str, Any]] = field(default_factory=list)  # envelopes acknowledged over them
     _limits: dict[str, list[float]] = field(default_factory=dict)  # method -> Retry-After of next 429s
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
@@ -72,6 +75,7 @@ class SlackStub:
     async def start(self) -> SlackStub:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -82,6 +86,8 @@ class SlackStub:
         return self
 
     async def stop(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -132,10 +138,8 @@ class SlackStub:
             else:
                 params.update(dict(await request.post()))
         self.calls.append(Call(method, params))
-        if (
-            request.headers.get("Authorization") != f"Bearer {self.token}"
-            and params.get("token") != self.token
-        ):
+        token = self.token if method != "apps.connections.open" else APP_TOKEN
+        if request.headers.get("Authorization") != f"Bearer {token}" and params.get("token") != token:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         waits = self._limits.get(method)
         if waits:
@@ -147,6 +151,44 @@ class SlackStub:
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
         return web.json_response(handler(params))
+
+    def api_apps_connections_open(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
+
+    # ------------------------------------------------------------- Socket Mode
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "connection_info": {"app_id": APP_ID},
+                "debug_info": {"host": "stub", "approximate_connection_time": 3600},
+            }
+        )
+        async for frame in ws:
+            if frame.type == aiohttp.WSMsgType.TEXT:
+                data = json.loads(frame.data)
+                if "envelope_id" in data:
+                    self.acks.append(data)
+        return ws
+
+    async def push(self, payload: dict[str, Any], *, kind: str = "events_api", retry_attempt: int = 0) -> str:
+        """Send one Socket Mode envelope to the newest connection; returns its id."""
+        envelope_id = f"env-{next(self._ts)}"
+        await self.sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": retry_attempt,
+                "retry_reason": "timeout" if retry_attempt else "",
+            }
+        )
+        return envelope_id
 
     def api_auth_test(self, p: dict[str, Any]) -> dict[str, Any]:
         return {
