@@ -8,11 +8,14 @@ An article is plausible for a message when either
 
 - it shares a content word with the message (folded, stop words out, lightly
   stemmed: :func:`kb_index.lexical.tokenize`, the retriever's own words), or
-- its score is at least the knowledge base's own *off-topic level*: the score that
-  the best article reaches for questions about nothing a help desk answers (the
-  shipped FR/EN off-topic questions of :mod:`kb_index.pseudo_queries`), taken at
-  :data:`LEVEL_QUANTILE`.  This second path is what lets a French question be
-  plausible for an English article with no word in common.
+- its score is well above the knowledge base's own *off-topic level*: the best
+  article's score for questions about nothing a help desk answers (the shipped FR/EN
+  off-topic questions of :mod:`kb_index.pseudo_queries`).  "Well above" is beyond the
+  highest of them by as much again as that highest is above the typical (median) one:
+  an out-of-scope question near the KB's domain ("payroll" on a billing KB) scores a
+  little above generic off-topic ones, a vague question on the KB's topics clearly.
+  This second path is what lets a French question be plausible for an English article
+  with no word in common.  It is on the KB's own scale, whatever the embedder.
 
 The level is measured once per retriever and index version, on a sample of
 :data:`SAMPLE` off-topic questions searched as a customer's question would be.
@@ -23,13 +26,13 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Sequence
+from statistics import median
 
 from gateway.protocols import Hit, Retriever
 from kb_index.lexical import tokenize
 from kb_index.pseudo_queries import offtopic_questions
 
 SAMPLE = 40  # off-topic questions searched to find the level (every n-th of the file)
-LEVEL_QUANTILE = 0.9  # a plausible article beats this share of off-topic questions' best
 _MIN_STEM = 4  # words this long or longer also match on their first letters (plural, -ing)
 
 _levels: weakref.WeakKeyDictionary[object, dict[str, asyncio.Future[float]]] = weakref.WeakKeyDictionary()
@@ -54,8 +57,9 @@ def sample_questions(n: int = SAMPLE) -> tuple[str, ...]:
 
 
 async def offtopic_level(retriever: Retriever, index_version: str) -> float:
-    """The score an off-topic question's best article reaches on this index version
-    (its :data:`LEVEL_QUANTILE` quantile); 0.0 when off-topic questions find nothing."""
+    """The score above which an article is plausible on this index version: the
+    highest off-topic score plus its distance from the median one (0.0 when off-topic
+    questions find nothing)."""
     try:
         per_version = _levels.setdefault(retriever, {})
     except TypeError:  # a retriever that cannot be weakly referenced: not cached
@@ -80,18 +84,18 @@ async def _measure(retriever: Retriever) -> float:
     for question in sample_questions():
         result = await retriever.search(question, k=1)
         tops.append(result.hits[0].score if result.hits else 0.0)
-    return quantile(tops, LEVEL_QUANTILE)
+    return well_above(tops)
 
 
-def quantile(values: Sequence[float], q: float) -> float:
-    if not values:
+def well_above(tops: Sequence[float]) -> float:
+    if not tops:
         return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    highest = max(tops)
+    return highest + (highest - median(tops))
 
 
 async def plausible(message: str, hit: Hit, retriever: Retriever, index_version: str) -> bool:
     """``hit`` is a plausible answer to ``message`` (see the module text)."""
     if shares_words(message, hit):
         return True
-    return hit.score > await offtopic_level(retriever, index_version)
+    return hit.score >= await offtopic_level(retriever, index_version)

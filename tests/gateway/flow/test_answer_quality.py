@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+import pytest
+
 from gateway.flow import replies
-from gateway.flow.plausible import offtopic_level, sample_questions, shares_words
+from gateway.flow.plausible import offtopic_level, sample_questions, shares_words, well_above
 from gateway.flow.policy import PolicyConfig, decide
 from gateway.flow.translations import are_translations, group_translations
 from gateway.models import Action
@@ -151,3 +153,8 @@ async def test_a_frustrated_customer_gets_an_apologetic_handoff_in_their_languag
     calm = await decide("I want to talk to a person", retriever, CONFIG)
     assert replies.text("handoff", calm.lang, number="G-8", delay="1 hour") == replies.handoff_text(
         "explicit_request", "en", number="G-8", delay="1 hour")
+
+
+def test_the_off_topic_level_is_the_highest_plus_its_distance_from_the_typical() -> None:
+    assert well_above([0.1, 0.1, 0.12, 0.2]) == pytest.approx(0.2 + (0.2 - 0.11))
+    assert well_above([]) == 0.0
