@@ -38,6 +38,7 @@ from bench.perf.options import DEFAULT_KB, PerfOptions
 from bench.perf.procs import ServerProcess
 from bench.perf.serving import READY
 from bench.perf.stats import BenchResult, Summary, compare
+from gateway import event_loop
 
 SUPPORT = "support@guichet.test"
 UNLIMITED = 1_000_000_000
@@ -159,15 +160,17 @@ def case_label(clients: int) -> str:
 
 async def bench_email(opts: PerfOptions, eopts: EmailOptions | None = None) -> BenchResult:
     eopts = eopts or EmailOptions.for_mode(opts.mode)
+    loop = event_loop.resolve("auto")  # both servers run on it, as `guichet serve` does
     result = BenchResult(
         name="email:smtp",
         title="SMTP in — messages accepted and committed, Guichet's listener vs a bare aiosmtpd sink",
-        ours="gateway.app.create_app with [email] enabled in its own process (SQLite, job workers "
-             "processing each mail in the background, stub bot, replies relayed to a sink), its SMTP "
-             "listener on 127.0.0.1; the 250 comes after the raw message and its job are committed",
-        raw="bare aiosmtpd server in its own process, handler returns 250 to DATA and stores nothing; "
-            "same aiosmtplib clients, same messages",
-        params={"messages": eopts.messages, "clients": list(eopts.clients), "rounds": eopts.rounds},
+        ours=f"gateway.app.create_app with [email] enabled in its own process on {loop} (SQLite, job "
+             "workers processing each mail in the background, stub bot, replies relayed to a sink), its "
+             "SMTP listener on 127.0.0.1; the 250 comes after the raw message and its job are committed",
+        raw=f"bare aiosmtpd server in its own process on {loop}, handler returns 250 to DATA and stores "
+            "nothing; same aiosmtplib clients, same messages",
+        params={"messages": eopts.messages, "clients": list(eopts.clients), "rounds": eopts.rounds,
+                "event_loop": loop},
     )
     with tempfile.TemporaryDirectory(prefix="guichet-bench-email-") as tmp:
         work = Path(tmp)
@@ -353,10 +356,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # both on the loop `guichet serve` runs on (server.event_loop = "auto": uvloop when installed)
     if args.command == "serve-sink":
-        asyncio.run(serve_sink())
+        event_loop.run(serve_sink())
     else:
-        asyncio.run(serve_app(args.data_dir, args.relay_port, args.workers))
+        event_loop.run(serve_app(args.data_dir, args.relay_port, args.workers))
 
 
 if __name__ == "__main__":

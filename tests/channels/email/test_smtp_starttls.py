@@ -21,6 +21,7 @@ import pytest
 
 from channels.email.smtp_in import SmtpListener, TlsConfigError
 from gateway.config import Settings
+from gateway.db.tables_mail import MailInbound
 from tests.channels.email.smtp_fixtures import Listening, listening, sink  # noqa: F401
 from tests.channels.email.test_smtp_in import rows, smtp_send, swaks
 from tests.support.mail_core import SUPPORT, build_core, make_mail
@@ -160,3 +161,35 @@ async def test_an_unreadable_certificate_is_a_clear_startup_error(
             await SmtpListener(mc.mail).start()
     finally:
         await engine.dispose()  # type: ignore[attr-defined]
+
+
+def test_starttls_on_uvloop_the_loop_guichet_serve_runs_on(migrated: Settings, tmp_path: Path) -> None:
+    """aiosmtpd upgrades with asyncio's own SSLProtocol over the loop's transport:
+    checked on uvloop too (``server.event_loop = "auto"``)."""
+    from gateway import event_loop
+
+    cert, key = self_signed(tmp_path)
+
+    async def scenario() -> tuple[str, dict[str, tuple[int, bytes]], list[MailInbound]]:
+        assert type(asyncio.get_running_loop()).__module__.startswith("uvloop")
+        relay = SmtpSink().start()
+        mc, engine = await build_core(migrated, relay)
+        try:
+            mc.settings.email.tls_cert, mc.settings.email.tls_key = str(cert), str(key)
+            mc.settings.email.smtp_port = free_port()
+            listener = SmtpListener(mc.mail)
+            await listener.start()
+            try:
+                raw = make_mail("Over TLS on uvloop", message_id="tls-uvloop@example.org")
+                version, refused = await asyncio.to_thread(send_over_starttls, listener.port, cert, raw)
+            finally:
+                await listener.stop()
+            return version, refused, await rows(Listening(mc, 0))
+        finally:
+            await engine.dispose()  # type: ignore[attr-defined]
+            relay.stop()
+
+    with asyncio.Runner(loop_factory=lambda: event_loop.new_event_loop("uvloop")) as runner:
+        version, refused, stored = runner.run(scenario())
+    assert version.startswith("TLSv1.") and refused == {}
+    assert [r.message_id for r in stored] == ["tls-uvloop@example.org"]
