@@ -80,9 +80,12 @@ async def scan_once(store: SqlStore) -> ScanReport:
         since = tx.now() - timedelta(minutes=cfg.window_minutes)
         active = [s.value for s in ACTIVE]
         memberships = (await tx.session.execute(select(IncidentTicket, Incident.status).join(
-            Incident, Incident.id == IncidentTicket.incident_id))).all()
+            Incident, Incident.id == IncidentTicket.incident_id).order_by(IncidentTicket.incident_id))).all()
         taken = {m.ticket_id for m, _ in memberships}
-        open_of = {m.ticket_id: m.incident_id for m, status in memberships if status == "open"}
+        open_of: dict[int, int] = {}  # ticket -> its earliest open incident
+        for m, status in memberships:
+            if status == "open":
+                open_of.setdefault(m.ticket_id, m.incident_id)
         stmt = select(Ticket).where(Ticket.status.in_(active)).where(
             (Ticket.created_at >= since) | Ticket.id.in_(list(open_of) or [-1])
         ).order_by(Ticket.id)

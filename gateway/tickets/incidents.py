@@ -171,14 +171,14 @@ class IncidentService:
             if incident.status_message and incident.status_message != text:
                 raise ConflictError("this incident's status message was already sent with other words; "
                                     "it goes out once per customer (open a new incident for an update)")
-            incident.status_message = text
-            incident.announced_at, incident.announced_by = tx.now(), user.id
             stmt = select(IncidentTicket.ticket_id).where(
                 IncidentTicket.incident_id == incident.id, IncidentTicket.state == "linked"
             ).order_by(IncidentTicket.ticket_id)
             linked = list((await tx.session.execute(stmt)).scalars())
-        if not linked:
-            raise ConflictError("no ticket is linked to this incident yet")
+            if not linked:
+                raise ConflictError("no ticket is linked to this incident yet")
+            incident.status_message = text
+            incident.announced_at, incident.announced_by = tx.now(), user.id
         sent: list[str] = []
         already: list[str] = []
         skipped: list[str] = []

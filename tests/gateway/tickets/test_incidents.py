@@ -149,3 +149,6 @@ async def test_an_incident_opened_by_hand_and_bad_input(desk: Desk, sam: UserVie
     carol = await ticket(desk, "carol", SIMILAR["carol"])
     report = await scan_once(desk.store)
     assert report.raised == [] and report.grown == {made["incident"]["id"]: [bob.id, carol.id]}
+    await incidents.link(empty["incident"]["id"], [bob.id], sam)  # the refused words were not kept
+    sent = await incidents.announce(empty["incident"]["id"], "Other words", sam)
+    assert sent["sent"] == [bob.number]
