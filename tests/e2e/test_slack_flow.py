@@ -22,7 +22,8 @@ from gateway.config import Settings
 from gateway.models import TicketStatus
 from gateway.web import keys
 from tests.channels.slack.conftest import ALICE, BOB, CAROL, OPS, SlackSite, make_site, ticket_root, until
-from tests.support.slack_stub import SlackStub, block_action, channel_message, dm
+from tests.support.slack_requests import block_action, channel_message, dm
+from tests.support.slack_stub import SlackStub
 
 pytestmark = pytest.mark.e2e
 

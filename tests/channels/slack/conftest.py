@@ -20,7 +20,8 @@ from gateway.config import Settings
 from gateway.views import MessageView
 from gateway.web import keys
 from tests.gateway.conftest import StubRetriever
-from tests.support.slack_stub import BOT_TOKEN, SIGNING_SECRET, SlackSender, SlackStub
+from tests.support.slack_requests import SlackSender
+from tests.support.slack_stub import BOT_TOKEN, SIGNING_SECRET, SlackStub
 
 PASSWORD = "correct horse battery"
 OPS = "C0OPS"

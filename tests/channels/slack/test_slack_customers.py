@@ -9,7 +9,8 @@ from gateway.db.tables import Conversation, Message
 from gateway.models import ConversationState
 from gateway.web import keys
 from tests.channels.slack.conftest import CAROL, SlackSite, until
-from tests.support.slack_stub import BOT_ID, BOT_USER, channel_message, dm
+from tests.support.slack_requests import channel_message, dm
+from tests.support.slack_stub import BOT_ID, BOT_USER
 
 DM = "D0CAROL"
 

@@ -10,7 +10,7 @@ from gateway.models import MessageKind, TicketStatus
 from gateway.views import TicketView
 from gateway.web import keys
 from tests.channels.slack.conftest import ALICE, BOB, CAROL, OPS, SlackSite, ticket_root, until
-from tests.support.slack_stub import block_action, channel_message, dm
+from tests.support.slack_requests import block_action, channel_message, dm
 
 DM = "D0CAROL"
 ASKED = "1800000500.000001"

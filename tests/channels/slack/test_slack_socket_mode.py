@@ -8,7 +8,8 @@ from typing import Any
 
 from gateway.config import Settings
 from tests.channels.slack.conftest import CAROL, make_site, until
-from tests.support.slack_stub import APP_TOKEN, SlackStub, dm
+from tests.support.slack_requests import dm
+from tests.support.slack_stub import APP_TOKEN, SlackStub
 
 
 async def test_events_arrive_over_socket_mode_once(

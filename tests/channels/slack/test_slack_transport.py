@@ -15,7 +15,8 @@ from gateway.db.tables_slack import SlackEventRow
 from gateway.models import AuthorKind
 from gateway.web import keys
 from tests.channels.slack.conftest import CAROL, SlackSite, make_site, until
-from tests.support.slack_stub import SlackSender, SlackStub, dm, sign
+from tests.support.slack_requests import SlackSender, dm, sign
+from tests.support.slack_stub import SlackStub
 
 
 async def count_messages(site: SlackSite, **where: Any) -> int:
