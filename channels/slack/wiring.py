@@ -10,6 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from channels.slack.channel import SlackChannel
+from channels.slack.customer_data import PART
+from gateway.customers.parts import register
 from gateway.flow.store import SqlStore
 from gateway.periodic import periodic
 from gateway.protocols import Channel
@@ -24,6 +26,7 @@ def setup_slack(
         return None
     channel.bind_core(store)
     channel.mount()
+    register(PART)  # export and erase (GDPR) cover the Slack tables
     return channel
 
 

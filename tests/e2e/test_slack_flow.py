@@ -40,8 +40,12 @@ async def stub() -> AsyncIterator[SlackStub]:
 
 
 @pytest.fixture
-async def site(settings: Settings, stub: SlackStub, aiohttp_client: Any) -> SlackSite:
-    return await make_site(settings, stub, aiohttp_client)
+async def site(settings: Settings, stub: SlackStub, aiohttp_client: Any) -> AsyncIterator[SlackSite]:
+    from channels.slack.customer_data import PART
+    from gateway.customers.parts import unregister
+
+    yield await make_site(settings, stub, aiohttp_client)
+    unregister(PART)  # the app registered the Slack GDPR part process-wide
 
 
 def buttons(blocks: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +86,16 @@ def slack_settings(settings: Settings, stub: SlackStub) -> Settings:
     s.sync_interval = 0.0  # the catch-up is called by the tests that need it
     settings.server.public_url = "https://help.example.com"
     return settings
+
+
+@pytest.fixture(autouse=True)
+def _slack_part_unregistered() -> Iterator[None]:
+    """The app registers the Slack GDPR part process-wide: taken back after each test."""
+    yield
+    from channels.slack.customer_data import PART
+    from gateway.customers.parts import unregister
+
+    unregister(PART)
 
 
 @pytest.fixture
