@@ -26,7 +26,7 @@ from gateway.db.tables import Ticket
 from gateway.tickets.contacts import DIRECTIONS, OUTCOMES, ContactInput
 from gateway.tickets.sla_clock import get_policies
 from gateway.web.helpers import BadRequest, api, json_body
-from gateway.web.keys import DESK_EXTRAS, STORE
+from gateway.web.keys import DESK_EXTRAS
 from gateway.web.route_docs import Param, describe
 from gateway.web.security import USER, json_response
 
@@ -136,7 +136,7 @@ async def suggest_tags(request: web.Request) -> web.StreamResponse:
 @describe(TICKETS_READ, "Ticket categories to offer", tags=TAGS, responses={200: ("categories", OBJ)})
 @api
 async def categories(request: web.Request) -> web.StreamResponse:
-    store = request.app[STORE]
+    store = request.app[DESK_EXTRAS].tags.store
     described = get_policies(store.settings.tickets).describe()
     from_policies = [p["conditions"].get("category") for p in described["policies"]]
     async with store.read() as tx:

@@ -23,7 +23,7 @@ from gateway.auth.roles import TICKETS_MANAGE, TICKETS_READ
 from gateway.flow.store import SqlStore
 from gateway.tickets.incident_scan import incident_scanner, scan_once
 from gateway.web.helpers import BadRequest, api, json_body
-from gateway.web.keys import DESK_EXTRAS, STORE
+from gateway.web.keys import DESK_EXTRAS
 from gateway.web.route_docs import Param, describe
 from gateway.web.security import USER, json_response
 
@@ -94,7 +94,7 @@ async def create(request: web.Request) -> web.StreamResponse:
 )
 @api
 async def scan(request: web.Request) -> web.StreamResponse:
-    report = await scan_once(request.app[STORE])
+    report = await scan_once(request.app[DESK_EXTRAS].incidents.store)
     return json_response({"raised": report.raised, "grown": {str(k): v for k, v in report.grown.items()}})
 
 
