@@ -4,6 +4,8 @@ recipient.  A connection problem or a 4xx for the whole message is temporary
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -42,6 +44,18 @@ class RelayConfig:
         )
 
 
+_local_hostname: str | None = None
+
+
+async def local_hostname() -> str:
+    """This machine's name for EHLO, looked up once (aiosmtplib would resolve it in a
+    thread for every connection)."""
+    global _local_hostname
+    if _local_hostname is None:
+        _local_hostname = await asyncio.to_thread(socket.getfqdn)
+    return _local_hostname
+
+
 async def deliver(
     relay: RelayConfig, message: EmailMessage, sender: str, recipients: list[str]
 ) -> dict[str, tuple[int, str]]:
@@ -55,6 +69,7 @@ async def deliver(
         use_tls=tls,
         start_tls=relay.security == "starttls",
         tls_context=ssl.create_default_context() if relay.security in ("tls", "starttls") else None,
+        local_hostname=await local_hostname(),
     )
     try:
         await client.connect()
