@@ -26,6 +26,7 @@ from typing import Any
 
 from kb_index.calibration import FEATURES, Calibration, fit_calibration
 from kb_index.contracts import SearchResult
+from kb_index.self_calibration import DECISION_OFFSET
 
 MODEL_FILE = "feedback_calibration.json"
 PRIOR_STRENGTH = 0.05  # L2 pull towards the current weights (per feature, on the KB scale)
@@ -102,17 +103,23 @@ def refit(
     search: Callable[[str], SearchResult],
     *,
     strength: float = PRIOR_STRENGTH,
+    offset: float = DECISION_OFFSET,
 ) -> Refit:
-    """Fit ``current``'s weights again on the labelled questions (its reference kept)."""
+    """Fit ``current``'s weights again on the labelled questions (its reference kept);
+    ``offset``: what the bias of ``current`` adds to a probability's."""
     rows, skipped = labelled_rows(feedback, search)
     positives = sum(ok for _, ok in rows)
     after = None
     if len(rows) >= MIN_LABELS:
-        after = fit_calibration(
+        # fitted as a probability (the prior read as one), then shifted back to the
+        # shipped weights' decision scale (kb_index.self_calibration.DECISION_OFFSET)
+        prior = Calibration(current.bias - offset, current.weights, current.name, current.reference)
+        fitted = fit_calibration(
             [f for f, _ in rows], [ok for _, ok in rows], features=tuple(current.weights),
-            l2=strength, prior=current, reference=current.reference,
+            l2=strength, prior=prior, reference=current.reference,
             name=f"{current.name.split(' +')[0]} + feedback ({len(rows)})",
         )
+        after = Calibration(round(fitted.bias + offset, 3), fitted.weights, fitted.name, fitted.reference)
     return Refit(current, after, len(rows), skipped, positives, tuple(rows))
 
 

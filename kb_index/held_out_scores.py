@@ -27,6 +27,7 @@ from kb_index.embed_cache import EmbeddingCache, embed_texts
 from kb_index.fusion import FusionConfig, fuse, ranked
 from kb_index.lexical import K1, tokenize
 from kb_index.term_bridge import TermBridge, WordVectors, content_words
+from kb_index.twins import index_twins, merge_twins, same_topic, topic_articles
 
 if TYPE_CHECKING:
     from kb_index.versions import LoadedIndex
@@ -76,6 +77,7 @@ class HeldOutScorer:
                     rows = self.article_rows[name]
                     self.centroid_rows[name] = np.asarray(
                         [r for r in rows.tolist() if self.chunks[r].kind in CENTROID_KINDS], dtype=np.int64)
+        self.twins = index_twins([c.article_id for c in self.chunks], self.matrix, loaded.article_lang)
         self.bridge: TermBridge | None = loaded.bridge if word_vectors is not None else None
         self.word_vectors = word_vectors
         self._translations: dict[str, dict[str, str]] = {}  # language -> word -> token
@@ -209,17 +211,18 @@ class HeldOutScorer:
         else:
             lexical, by_lang, tokens = {}, {}, []
         config = self.fusion if lex_index is not None else FusionConfig(lexical_weight=0.0)
-        fused = fuse(dense, lexical, config)
+        fused = merge_twins(fuse(dense, lexical, config), self.twins, probe.lang, self.loaded.article_lang)
         head = [score for _, score in fused[:BASELINE_DEPTH]]
         top_id = fused[0][0] if fused else ""
         lex_top = ranked(lexical)[0][0] if lexical else ""
         coverage = 0.0
         if lex_index is not None and top_id:
-            top_lang = self.loaded.article_lang.get(top_id, "")
-            coverage = self._coverage(by_lang.get(top_lang, tokens), top_id, blocked_docs)
+            for topic in topic_articles(top_id, self.twins):  # as the retriever does
+                topic_lang = self.loaded.article_lang.get(topic, "")
+                coverage = max(coverage, self._coverage(by_lang.get(topic_lang, tokens), topic, blocked_docs))
         dense_top = ranked(dense)[0][0] if dense else ""
-        feats = features_of(head, agree=bool(lex_top) and lex_top == top_id, coverage=coverage,
-                            dense_agree=bool(dense_top) and dense_top == top_id)
+        feats = features_of(head, agree=same_topic(lex_top, top_id, self.twins), coverage=coverage,
+                            dense_agree=same_topic(dense_top, top_id, self.twins))
         return top_id, feats
 
     def features_many(

@@ -44,6 +44,7 @@ from kb_index.fusion import FusionConfig, fuse, ranked
 from kb_index.language import detect
 from kb_index.micro_batch import MicroBatcher
 from kb_index.term_bridge import WordVectors, bridged_scores
+from kb_index.twins import index_twins, merge_twins, same_topic, topic_articles
 from kb_index.vector_index import IndexFormatError
 from kb_index.versions import LoadedIndex, current_version, load_version
 
@@ -79,6 +80,7 @@ class KBRetriever:
         self.calibration = calibration or calibration_for(embedder.name)  # versions without their own
         self.fusion = fusion or FusionConfig()
         self._scorers: dict[str, DenseScorer] = {}  # per index version: the live one, maybe the last
+        self._twins: dict[str, tuple[LoadedIndex, dict[str, str]]] = {}  # per version: translated pairs
         self._own_executor = executor is None
         self._executor = executor or ThreadPoolExecutor(1, thread_name_prefix="kb-search")
         self._reload_lock = asyncio.Lock()
@@ -206,7 +208,8 @@ class KBRetriever:
         else:
             lexical = {}
         config = self.fusion if lex_index is not None else DENSE_ONLY
-        fused = fuse(dense, lexical, config)
+        twins = self.twins_of(loaded)
+        fused = merge_twins(fuse(dense, lexical, config), twins, query_lang, loaded.article_lang)
         hits = []
         for article_id, score in fused[: max(0, k)]:
             article = loaded.articles.get(article_id)
@@ -219,11 +222,12 @@ class KBRetriever:
         lex_top = ranked(lexical)[0][0] if lexical else ""
         coverage = 0.0
         if lex_index is not None and top_id:
-            top_lang = loaded.article_lang.get(top_id, "")
-            coverage = lex_index.coverage(evidence.tokens_for(top_lang), top_id)
+            for topic in topic_articles(top_id, twins):  # the better of a translated pair
+                topic_lang = loaded.article_lang.get(topic, "")
+                coverage = max(coverage, lex_index.coverage(evidence.tokens_for(topic_lang), topic))
         dense_top = ranked(dense)[0][0] if dense else ""
-        features = features_of(head, agree=bool(lex_top) and lex_top == top_id, coverage=coverage,
-                               dense_agree=bool(dense_top) and dense_top == top_id)
+        features = features_of(head, agree=same_topic(lex_top, top_id, twins), coverage=coverage,
+                               dense_agree=same_topic(dense_top, top_id, twins))
         calibration = self.calibration_of(loaded)
         extras: dict[str, Any] = {
             "status": "ok",
@@ -260,6 +264,17 @@ class KBRetriever:
                         "words are not used until it is rebuilt (`guichet kb index`)",
                         loaded.version, found, terms.name)
         return False
+
+    def twins_of(self, loaded: LoadedIndex) -> dict[str, str]:
+        """The translated pairs of a version (:mod:`kb_index.twins`), found once."""
+        known = self._twins.get(loaded.version)
+        if known is None or known[0] is not loaded:
+            ids, matrix = loaded.vectors.all_vectors()
+            order = np.argsort(ids)
+            rows = [loaded.vectors.row(int(i)).article_id for i in ids[order].tolist()]
+            known = (loaded, index_twins(rows, matrix[order], loaded.article_lang))
+            self._twins = {loaded.version: known}
+        return known[1]
 
     def _dense(self, loaded: LoadedIndex, vector: np.ndarray) -> tuple[dict[str, float], dict[str, str]]:
         return self._scorer_for(loaded).scores(vector)

@@ -1,0 +1,178 @@
+"""Development harness of the index-time calibration (issue 10): collect, then fit.
+
+``collect``: build a temporary index of a dev KB with the default settings, run each
+dev case through the live decision at threshold 0 (so every case the bot could answer
+gets its features), and score the KB's self-supervised queries; everything is written
+to one JSON file (cached in /tmp: the models run once per KB).
+
+``fit``: leave-one-KB-out over collected files: weights fitted on the others, the
+threshold chosen on the others for a target precision, measured on the one left out.
+
+Only development sets go in here (the sample, examples/eval/admin and shop, the
+examples/dev KBs); the sealed sets (examples/eval/isp, library) never do.
+
+    python -m bench.self_calibration collect examples/dev/transit/kb \
+        examples/dev/transit/cases.jsonl /tmp/f.json --index /tmp/i
+    python -m bench.self_calibration fit /tmp/a.json /tmp/b.json ... --held-out /tmp/t.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from kb_index.calibration import Calibration, fit_calibration
+from kb_index.self_calibration import SELF_E5
+
+FEATURES_FITTED = ("top", "margin", "lift", "coverage", "dense_agree")
+
+SEALED = ("examples/eval/isp", "examples/eval/library")
+
+
+async def _collect(kb: str, cases: str, index: str) -> dict:
+    from gateway.flow.policy import PolicyConfig
+    from gateway.kb.evaluate import run_cases
+    from kb_index.embed_cache import EmbeddingCache
+    from kb_index.embedder import make_embedder, make_term_encoder
+    from kb_index.evaluate import load_cases
+    from kb_index.retriever import KBRetriever
+    from kb_index.self_calibration import score_queries
+    from kb_index.versions import build_index
+
+    embedder = make_embedder("e5", "", 2)
+    terms = make_term_encoder("use")
+    # a kept index directory: its embedding cache makes a second collection cheap
+    build_index(kb, index, embedder, progress=False, terms=terms)
+    retriever = KBRetriever(index, embedder, terms=terms)
+    try:
+        results = await run_cases(retriever, load_cases(cases), 0.0, PolicyConfig())
+        loaded = retriever.loaded
+        assert loaded is not None
+        scored = score_queries(loaded, list(loaded.articles.values()), embedder, terms=terms,
+                               cache=EmbeddingCache.for_index(index))
+        calibration = retriever.calibration_of(loaded)
+    finally:
+        retriever.close()
+    return {
+        "kb": kb,
+        "calibration": calibration.to_dict(),
+        "cases": [{"id": r.id, "kind": r.kind, "expected": r.expected, "action": r.action,
+                   "reason": r.reason, "top": r.top, "scores": list(r.scores), "features": r.features}
+                  for r in results],
+        "held_out": [{"kind": q.kind, "right": top == q.article_id, "features": dict(f)}
+                     for q, top, f in scored.held_out],
+        "left_out": [{"kind": q.kind, "features": dict(f)} for q, _, f in scored.left_out],
+        "offtopic": [{"features": dict(f)} for _, _, f in scored.offtopic],
+    }
+
+
+def collect(kb: str, cases: str, out: str, index: str) -> None:
+    if any(Path(kb).resolve().is_relative_to(Path(s).resolve()) for s in SEALED):
+        sys.exit("sealed evaluation KBs are not development data")
+    Path(out).write_text(json.dumps(asyncio.run(_collect(kb, cases, index))), "utf-8")
+
+
+def _load(paths: Sequence[str]) -> dict[str, dict]:
+    """Collected files by KB directory (several case files of one KB are merged)."""
+    kbs: dict[str, dict] = {}
+    for path in paths:
+        data = json.loads(Path(path).read_text("utf-8"))
+        if data["kb"] in kbs:
+            kbs[data["kb"]]["cases"] += data["cases"]
+        else:
+            kbs[data["kb"]] = data
+    return kbs
+
+
+def _rows(data: dict) -> tuple[Calibration, list[tuple[dict, bool, bool]], int]:
+    """(the KB's scale, one (features, right, answerable) per case the bot may answer,
+    answerable cases)."""
+    scale = Calibration.from_dict(data["calibration"])
+    rows = [(c["features"], c["expected"] is not None and c["top"] == c["expected"],
+             c["expected"] is not None) for c in data["cases"] if c["action"] == "answer"]
+    return scale, rows, sum(c["expected"] is not None for c in data["cases"])
+
+
+def _confidences(model: Calibration, data: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    scale, rows, answerable = _rows(data)
+    on_kb = Calibration(model.bias, model.weights, model.name, scale.reference)
+    conf = np.asarray([on_kb.confidence(f) for f, _, _ in rows])
+    return conf, np.asarray([r for _, r, _ in rows]), np.asarray([a for _, _, a in rows]), answerable
+
+
+def fit(kbs: Sequence[dict], target: float, threshold: float) -> Calibration:
+    """Weights fitted on every KB's candidate cases on its own scale (each KB weighing
+    the same), the bias then shifted so that ``threshold`` gives ``target`` precision
+    on them all together."""
+    rows, labels, weights = [], [], []
+    for data in kbs:
+        scale, kb_rows, _ = _rows(data)
+        rows += [scale.normalised(f) for f, _, _ in kb_rows]
+        labels += [r for _, r, _ in kb_rows]
+        weights += [1.0 / len(kb_rows)] * len(kb_rows)
+    model = fit_calibration(rows, labels, features=FEATURES_FITTED, weights=weights, name="self-calibrated")
+    conf = np.concatenate([_confidences(model, d)[0] for d in kbs])
+    right = np.concatenate([_confidences(model, d)[1] for d in kbs])
+    order = np.argsort(-conf)
+    precision = np.cumsum(right[order]) / np.arange(1, len(order) + 1)
+    ok = np.flatnonzero(precision >= target)
+    reached = float(conf[order][ok.max()]) if len(ok) else 0.99
+    logit = lambda p: float(np.log(p / (1.0 - p)))  # noqa: E731
+    return Calibration(round(model.bias - logit(reached) + logit(threshold), 3), model.weights, model.name)
+
+
+def measure(model: Calibration, data: dict, threshold: float) -> tuple[float, float]:
+    """(answered-precision, coverage) at ``threshold`` (the clarifying question aside)."""
+    conf, right, answerable_rows, answerable = _confidences(model, data)
+    answered = conf >= threshold
+    precision = float(right[answered].mean()) if answered.any() else 1.0
+    return precision, float((answered & answerable_rows).sum()) / max(1, answerable)
+
+
+def fit_report(paths: Sequence[str], held_out: Sequence[str], target: float, threshold: float) -> None:
+    kbs = _load(paths)
+    tests = _load(held_out)
+    print(f"target {target} at threshold {threshold}; shipped {SELF_E5}")
+    for name in kbs:  # leave one KB out
+        model = fit([d for n, d in kbs.items() if n != name], target, threshold)
+        p, c = measure(model, kbs[name], threshold)
+        p0, c0 = measure(SELF_E5, kbs[name], threshold)
+        print(f"  left out {name}: {p:.3f} @ {c:.3f} (shipped weights: {p0:.3f} @ {c0:.3f})")
+    model = fit(list(kbs.values()), target, threshold)
+    print(f"fitted on all: {model}")
+    for name, data in {**kbs, **tests}.items():
+        p, c = measure(model, data, threshold)
+        p0, c0 = measure(SELF_E5, data, threshold)
+        tag = "held out" if name in tests else "fitted on"
+        print(f"  {tag} {name}: {p:.3f} @ {c:.3f} (shipped weights: {p0:.3f} @ {c0:.3f})")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.self_calibration")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("collect")
+    c.add_argument("kb")
+    c.add_argument("cases")
+    c.add_argument("out")
+    c.add_argument("--index", required=True, help="index directory kept between runs (e.g. in /tmp)")
+    f = sub.add_parser("fit")
+    f.add_argument("collected", nargs="+", help="collected files to fit on (leave-one-KB-out too)")
+    f.add_argument("--held-out", nargs="*", default=[], help="collected files never fitted on")
+    f.add_argument("--target", type=float, default=0.92)
+    f.add_argument("--threshold", type=float, default=0.70)
+    args = parser.parse_args(argv)
+    if args.cmd == "collect":
+        collect(args.kb, args.cases, args.out, args.index)
+    else:
+        fit_report(args.collected, args.held_out, args.target, args.threshold)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
