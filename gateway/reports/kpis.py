@@ -11,9 +11,12 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.config import Settings
+from gateway.db.tables import Conversation, Ticket, User
+from gateway.db.tables_csat import CsatSurvey
 from gateway.errors import InvalidInputError
 from gateway.reports.facts import BacklogFact, ConvFact, CsatFact, Facts, TicketFact, load_facts
 from gateway.reports.period import Period
@@ -236,3 +239,32 @@ async def kpi_report(sessions: async_sessionmaker[AsyncSession], settings: Setti
     async with sessions() as session:
         facts = await load_facts(session, settings, period, now)
     return report(facts, group)
+
+
+async def csat_answers(sessions: async_sessionmaker[AsyncSession], period: Period,
+                       limit: int = 200) -> list[dict[str, Any]]:
+    """The survey answers of the period, newest first, with what the customer wrote."""
+    stmt = (
+        select(CsatSurvey, Ticket.number, Ticket.queue, User.name, Conversation.channel)
+        .join(Ticket, Ticket.id == CsatSurvey.ticket_id)
+        .join(Conversation, Conversation.id == CsatSurvey.conversation_id)
+        .outerjoin(User, User.id == Ticket.assignee_id)
+        .where(CsatSurvey.answered_at >= period.start, CsatSurvey.answered_at < period.end)
+        .order_by(CsatSurvey.answered_at.desc(), CsatSurvey.id.desc())
+        .limit(limit)
+    )
+    async with sessions() as session:
+        rows = (await session.execute(stmt)).all()
+    return [
+        {
+            "ticket_id": s.ticket_id,
+            "ticket_number": number,
+            "rating": s.rating,
+            "comment": s.comment,
+            "answered_at": s.answered_at.isoformat() if s.answered_at else None,
+            "queue": queue,
+            "operator": operator or "unassigned",
+            "channel": channel,
+        }
+        for s, number, queue, operator, channel in rows
+    ]

@@ -13,10 +13,10 @@ from aiohttp import web
 
 from gateway.auth.roles import REPORTS_READ
 from gateway.reports.csv import report_csv
-from gateway.reports.kpis import FIELDS, GROUPS, kpi_report
+from gateway.reports.kpis import FIELDS, GROUPS, csat_answers, kpi_report
 from gateway.reports.period import Period, parse_period
 from gateway.web.dashboard_words import choose_lang, dashboard_words
-from gateway.web.helpers import api, render
+from gateway.web.helpers import BadRequest, api, render
 from gateway.web.keys import CLOCK, RUNNER, SESSIONS, SETTINGS, STORE
 from gateway.web.route_docs import Param, describe
 from gateway.web.security import CONTENT_SECURITY_POLICY, CSRF, USER, json_response
@@ -84,6 +84,21 @@ async def kpis_csv(request: web.Request) -> web.StreamResponse:
     )
 
 
+@describe(REPORTS_READ, "Satisfaction answers of a period, newest first, with the comments", tags=TAGS,
+          query=(*QUERY[:2], Param("limit", {"type": "integer", "minimum": 1, "maximum": 500},
+                                    "at most this many (default 50)")),
+          responses={200: ("the answers", {"type": "object", "properties": {
+              "answers": {"type": "array", "items": {"type": "object"}}}})})
+@api
+async def csat_list(request: web.Request) -> web.StreamResponse:
+    raw = request.query.get("limit", "50")
+    if not raw.isdecimal() or not 1 <= int(raw) <= 500:
+        raise BadRequest("invalid_limit", '"limit" is a number from 1 to 500.')
+    period = _period(request)
+    answers = await csat_answers(request.app[SESSIONS], period, int(raw))
+    return json_response({"period": period.to_dict(), "answers": answers})
+
+
 @describe(REPORTS_READ, "The supervisors' dashboard", page_subject="The dashboard")
 async def dashboard(request: web.Request) -> web.StreamResponse:
     lang = choose_lang(request.query.get("lang"), request.headers.get("Accept-Language", ""))
@@ -115,4 +130,5 @@ def setup(app: web.Application) -> None:
     csat_page.setup(app)  # /csat/{token}: public, the one-time token is the credential
     app.router.add_get("/api/reports/kpis", kpis, name="reports_kpis")
     app.router.add_get("/api/reports/kpis.csv", kpis_csv, name="reports_kpis_csv")
+    app.router.add_get("/api/reports/csat", csat_list, name="reports_csat")
     app.router.add_get("/dashboard", dashboard, name="dashboard")

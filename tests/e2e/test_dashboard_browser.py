@@ -128,6 +128,14 @@ async def test_the_dashboard_draws_the_hand_computed_figures(server: GuichetServ
     title = await page.locator("#chart-frt rect.s-median title").first.text_content()
     assert title == "2026-01-05 · median: 30 min"
 
+    # What customers said: newest first, typed text shown as text.
+    comments = page.locator("#dash-comments li")
+    assert await comments.count() == 2
+    assert await comments.first.get_attribute("data-ticket") == "G-2"
+    assert await comments.first.locator(".comment-text").inner_text() == "<b>Slow</b> to answer"
+    assert await page.locator("#dash-comments b").count() == 0
+    assert (await comments.last.locator(".comment-rating").inner_text()).startswith("5")
+
     # The table by queue.
     l1 = page.locator("#dash-groups tr[data-key=L1]")
     assert await l1.locator("td[data-field=tickets]").inner_text() == "3"

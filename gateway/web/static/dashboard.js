@@ -227,6 +227,24 @@ function table(report) {
   $("dash-groups").replaceChildren(thead, body);
 }
 
+// ------------------------------------------------------------------ comments
+
+async function comments(query) {
+  const list = $("dash-comments");
+  const response = await fetch(`/api/reports/csat?${query}`, { headers: { Accept: "application/json" } })
+    .catch(() => null);
+  const data = response && response.ok ? await response.json() : { answers: [] };
+  const items = data.answers.map((a) => {
+    const li = el("li", { class: `comment r${a.rating}`, "data-ticket": a.ticket_number });
+    li.append(el("strong", { class: "comment-rating" }, `${a.rating} ${W.out_of}`),
+      el("span", { class: "comment-meta" },
+        ` · ${a.ticket_number} · ${keyLabel("operator", a.operator)} · ${localDate(a.answered_at)}`));
+    if (a.comment) li.append(el("p", { class: "comment-text" }, a.comment));  // text, never HTML
+    return li;
+  });
+  list.replaceChildren(...(items.length ? items : [el("li", { class: "comment none" }, W.no_comments)]));
+}
+
 // ------------------------------------------------------------------ loading
 
 function params() {
@@ -266,6 +284,7 @@ async function load() {
   headline(data.totals);
   charts(data);
   table(data);
+  await comments(new URLSearchParams({ from: $("dash-from").value, to: $("dash-to").value }));
   status.textContent = "";
   document.body.dataset.loaded = "true";
 }

@@ -118,6 +118,8 @@ EXPECTED_DAYS: dict[str, dict[str, Any]] = {
                    "frt_bh_p90_s": 5400, "sla_frt_met": 0, "sla_frt_breached": 2, "csat_answers": 1,
                    "csat_mean": 2.0, "backlog": 2},  # T3, T4
 }
+# The answers of the period, newest first (T3's is on Wednesday, outside).
+EXPECTED_ANSWERS = [("G-2", 2, "<b>Slow</b> to answer"), ("G-1", 5, "Fast and clear")]
 EXPECTED_DISTRIBUTION = {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1}
 # buckets <=15 min, <=30 min, <=1 h, <=2 h, <=4 h, <=8 h, more (business hours)
 EXPECTED_FRT_BUCKETS = [0, 1, 1, 1, 0, 0, 0]  # 30 min, 45 min, 90 min
@@ -191,11 +193,11 @@ class Builder:
         self.s.add(TicketPause(ticket_id=t.id, reason=reason, started_at=start, ended_at=end))
 
     def survey(self, t: Ticket, conv: Conversation, sent: datetime, answered: datetime | None = None,
-               rating: int | None = None) -> None:
+               rating: int | None = None, comment: str = "") -> None:
         self.s.add(CsatSurvey(ticket_id=t.id, conversation_id=conv.id, channel=conv.channel,
                               token_hash=f"{t.id:064d}", lang="en", sent_at=sent,
                               expires_at=sent.replace(day=sent.day + 7), answered_at=answered,
-                              rating=rating, comment=""))
+                              rating=rating, comment=comment))
 
 
 async def write_fixture(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
@@ -233,7 +235,7 @@ async def write_fixture(sessions: async_sessionmaker[AsyncSession]) -> dict[str,
         b.status(t1, at(5, 10), "open", "resolved")
         b.pause(t1, at(5, 10), None)
         await b.msg(c4, "system", at(5, 10, 0, 1))  # the survey question: not a reply
-        b.survey(t1, c4, at(5, 10, 0, 1), at(5, 11), 5)
+        b.survey(t1, c4, at(5, 10, 0, 1), at(5, 11), 5, "Fast and clear")
         # C5 / T2: reopened
         c5 = await b.conversation("E", "webchat", at(5, 16, 30))
         await b.msg(c5, "customer", at(5, 16, 30))
@@ -245,7 +247,7 @@ async def write_fixture(sessions: async_sessionmaker[AsyncSession]) -> dict[str,
         await b.msg(c5, "operator", at(6, 9, 16), kind="note", author_id=paul.id)
         b.status(t2, at(6, 10), "open", "resolved")
         b.pause(t2, at(6, 10), at(6, 11))
-        b.survey(t2, c5, at(6, 10, 0, 1), at(6, 10, 30), 2)
+        b.survey(t2, c5, at(6, 10, 0, 1), at(6, 10, 30), 2, "<b>Slow</b> to answer")
         await b.msg(c5, "customer", at(6, 11))
         b.status(t2, at(6, 11), "resolved", "open")
         await b.msg(c5, "operator", at(6, 11, 30), author_id=paul.id)

@@ -19,6 +19,7 @@ from gateway.web import keys
 from gateway.web.security import SESSION_COOKIE
 from tests.gateway.conftest import StubRetriever
 from tests.gateway.reports.fixture import (
+    EXPECTED_ANSWERS,
     EXPECTED_QUEUES,
     EXPECTED_TOTALS,
     FROM,
@@ -61,6 +62,20 @@ async def test_a_supervisor_reads_the_hand_computed_figures(client: Any) -> None
         assert same(rows[queue], expected) == [], queue
 
 
+async def test_the_answers_with_their_comments(client: Any) -> None:
+    r = await client.get(f"/api/reports/csat?from={FROM}&to={TO}", headers=client.headers_for["supervisor"])
+    assert r.status == 200
+    answers = (await r.json())["answers"]
+    assert [(a["ticket_number"], a["rating"], a["comment"]) for a in answers] == EXPECTED_ANSWERS
+    assert answers[0]["operator"] == "paul" and answers[1]["channel"] == "email"
+    one = await client.get(f"/api/reports/csat?from={FROM}&to={TO}&limit=1",
+                           headers=client.headers_for["admin"])
+    assert len((await one.json())["answers"]) == 1
+    for bad in ("0", "501", "x"):
+        r = await client.get(f"/api/reports/csat?limit={bad}", headers=client.headers_for["supervisor"])
+        assert r.status == 400
+
+
 async def test_the_csv_download(client: Any) -> None:
     r = await client.get(f"/api/reports/kpis.csv?from={FROM}&to={TO}&group=day",
                          headers=client.headers_for["admin"])
@@ -73,7 +88,7 @@ async def test_the_csv_download(client: Any) -> None:
 
 
 async def test_operators_may_not_and_bad_queries_get_a_reason(client: Any) -> None:
-    for path in ("/api/reports/kpis", "/api/reports/kpis.csv", "/dashboard"):
+    for path in ("/api/reports/kpis", "/api/reports/kpis.csv", "/api/reports/csat", "/dashboard"):
         r = await client.get(path, headers=client.headers_for["operator"], allow_redirects=False)
         assert r.status == 403, path
     bad = (("group=team", "group"), ("from=yesterday", "from"), ("from=2026-02-01&to=2026-01-01", "before"),
