@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from channels.slack import markup
 from channels.slack.customers import NAME, CustomerSide, Names
 from channels.slack.desk_actions import SlackDeskActions
-from channels.slack.operators import RESOLVE_ACTION, TAKE_ACTION, OperatorsSide
+from channels.slack.operators import REPLY_SHORTCUT, RESOLVE_ACTION, TAKE_ACTION, OperatorsSide
 from channels.slack.posting import Pacer, Poster
 from channels.slack.records import SlackRecords
 from channels.slack.transport import SocketMode, build_bolt, setup_http
@@ -69,6 +69,7 @@ class SlackChannel:
         self.operators = OperatorsSide(
             self.cfg, SlackDeskActions(store), self.records, self.poster, self.ctx.settings.base_url
         )
+        self.operators.later = lambda coro: self.spawn(coro, "slack-operators")
 
     def setup_routes(self, app: web.Application) -> None:
         """``/slack/events`` and ``/slack/actions`` (refusing everything until bound,
@@ -149,6 +150,11 @@ class SlackChannel:
             await self.operators.on_button(
                 action_id, ticket_id, user, channel, container.get("thread_ts") or container.get("message_ts")
             )
+
+    async def on_shortcut(self, body: dict[str, Any]) -> None:
+        assert self.operators is not None
+        if body.get("callback_id") == REPLY_SHORTCUT and body.get("type") == "message_action":
+            await self.operators.on_reply_shortcut(body)
 
     async def _show_choice(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         container = body.get("container") or {}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -42,6 +43,11 @@ log = logging.getLogger(__name__)
 
 TAKE_ACTION = "guichet_take_over"
 RESOLVE_ACTION = "guichet_resolve"
+REPLY_SHORTCUT = "guichet_reply_to_customer"  # the message shortcut's callback id (README manifest)
+
+
+def _close_unrun(coro: Coroutine[Any, Any, Any]) -> None:
+    coro.close()  # no spawner set: nothing runs in the background
 
 
 def pairs(items: list[str]) -> dict[str, str]:
@@ -67,6 +73,8 @@ class OperatorsSide:
         self.links = pairs(cfg.operators)
         self.queue_channels = pairs(cfg.queue_channels)
         self._locks: dict[str, asyncio.Lock] = {}
+        # Slack calls after the commit, off the request (set by the channel to a task spawner).
+        self.later: Callable[[Coroutine[Any, Any, Any]], None] = _close_unrun
 
     # ----------------------------------------------------------- where, who
     def channel_for(self, queue: str) -> str | None:
@@ -202,7 +210,7 @@ class OperatorsSide:
     ) -> None:
         user = await self.operator(slack_user)
         if user is None:
-            await self.tell(channel, slack_user, thread_ts, ops_messages.NOT_LINKED)
+            self.later(self.tell(channel, slack_user, thread_ts, ops_messages.NOT_LINKED))
             return
         try:
             if action_id == TAKE_ACTION:
@@ -210,9 +218,9 @@ class OperatorsSide:
             else:
                 await self.desk.resolve(ticket_id, user)
         except (ConflictError, NotFoundError, InvalidInputError) as exc:
-            await self.tell(channel, slack_user, thread_ts, f"Not done: {exc}.")
+            self.later(self.tell(channel, slack_user, thread_ts, f"Not done: {exc}."))
             return
-        await self.refresh_root(ticket_id)
+        self.later(self.refresh_root(ticket_id))
 
     async def on_thread_message(self, event: dict[str, Any]) -> None:
         """A message in an operators' channel: a reply in a ticket's thread."""
@@ -221,30 +229,62 @@ class OperatorsSide:
         channel, ts, thread_ts = str(event.get("channel")), str(event.get("ts")), event.get("thread_ts")
         if not thread_ts or not event.get("user"):
             return
-        thread = await self.records.thread_at(channel, str(thread_ts))
-        if thread is None:
-            return
-        slack_user = str(event["user"])
-        user = await self.operator(slack_user)
-        if user is None:
-            await self.tell(channel, slack_user, str(thread_ts), ops_messages.NOT_LINKED)
-            return
         text = markup.to_plain(str(event.get("text") or ""), drop_user=None)
         prefix = self.cfg.customer_prefix.strip()
         to_customer = bool(prefix) and text.lower().startswith(prefix.lower())
-        external_id = f"slack-ops:{channel}:{ts}"
+        if to_customer:
+            text = text[len(prefix) :].strip()
+        await self._relay(
+            channel, ts, str(thread_ts), str(event["user"]), text, to_customer, f"slack-ops:{channel}:{ts}"
+        )
+
+    async def on_reply_shortcut(self, body: dict[str, Any]) -> None:
+        """The *Reply to customer* message shortcut on one's own message in a ticket's
+        thread: its text goes to the customer (the note it was stays a note)."""
+        message = body.get("message") or {}
+        channel = str((body.get("channel") or {}).get("id", ""))
+        slack_user = str((body.get("user") or {}).get("id", ""))
+        ts, thread_ts = str(message.get("ts", "")), message.get("thread_ts")
+        if not thread_ts or thread_ts == ts:
+            await self.tell(channel, slack_user, None, "Use it on a reply in a ticket's thread.")
+            return
+        if message.get("user") != slack_user:
+            await self.tell(
+                channel, slack_user, str(thread_ts), "You can send only your own messages to the customer."
+            )
+            return
+        text = markup.to_plain(str(message.get("text") or ""), drop_user=None)
+        await self._relay(
+            channel, ts, str(thread_ts), slack_user, text, True, f"slack-ops:{channel}:{ts}:to-customer"
+        )
+
+    async def _relay(
+        self,
+        channel: str,
+        ts: str,
+        thread_ts: str,
+        slack_user: str,
+        text: str,
+        to_customer: bool,
+        external_id: str,
+    ) -> None:
+        thread = await self.records.thread_at(channel, thread_ts)
+        if thread is None:
+            return
+        user = await self.operator(slack_user)
+        if user is None:
+            self.later(self.tell(channel, slack_user, thread_ts, ops_messages.NOT_LINKED))
+            return
         try:
             if to_customer:
-                await self.desk.reply_once(
-                    thread.conversation_id, user, text[len(prefix) :].strip(), external_id
-                )
+                await self.desk.reply_once(thread.conversation_id, user, text, external_id)
             else:
                 await self.desk.note_once(thread.conversation_id, user, text, external_id)
         except (ConflictError, InvalidInputError, NotFoundError) as exc:
-            await self.react(channel, ts, "no_entry")
-            await self.tell(channel, slack_user, str(thread_ts), f"Not sent to the customer: {exc}.")
+            self.later(self.react(channel, ts, "no_entry"))
+            self.later(self.tell(channel, slack_user, thread_ts, f"Not sent to the customer: {exc}."))
             return
-        await self.react(channel, ts, "outbox_tray" if to_customer else "lock")
+        self.later(self.react(channel, ts, "outbox_tray" if to_customer else "lock"))
 
     async def tell(self, channel: str, user: str, thread_ts: str | None, text: str) -> None:
         """An ephemeral message to one Slack user (only they see it)."""

@@ -51,6 +51,8 @@ class Listeners(Protocol):
 
     async def on_action(self, body: dict[str, Any], action: dict[str, Any]) -> None: ...
 
+    async def on_shortcut(self, body: dict[str, Any]) -> None: ...
+
 
 def build_bolt(
     cfg: SlackSettings, client: AsyncWebClient, records: SlackRecords, listeners: Listeners
@@ -99,6 +101,11 @@ def build_bolt(
     async def action(ack: Callable[[], Awaitable[Any]], body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         await listeners.on_action(body, action)
+
+    @bolt.shortcut(re.compile(r"^guichet_"))
+    async def shortcut(ack: Callable[[], Awaitable[Any]], body: dict[str, Any]) -> None:
+        await ack()
+        await listeners.on_shortcut(body)
 
     return bolt
 

@@ -101,7 +101,7 @@ async def test_a_slack_customer_is_answered_handed_off_and_served_from_slack(sit
     assert (await slack.action(take))[0] == 200
     taken = await site.app[keys.OPERATORS].get_ticket(ticket.id)
     assert taken.assignee_name == "Alice" and taken.status is TicketStatus.OPEN
-    assert "Take over" not in buttons(stub.messages[stub.messages.index(root)].blocks)  # root updated
+    await until(lambda: "Take over" not in buttons(root.blocks), "the ticket message updated")
     snatch = block_action(BOB, "guichet_take_over", str(ticket.id), channel=OPS, message_ts=root.ts)
     assert (await slack.action(snatch))[0] == 200
     refused = await until(lambda: [e for e in stub.ephemeral if e["user"] == BOB], "Bob told it is taken")
@@ -122,8 +122,8 @@ async def test_a_slack_customer_is_answered_handed_off_and_served_from_slack(sit
     assert [m.text for m in relayed] == ["Your password is reset, try again"]
     assert relayed[0].username == "Alice"
     assert not any("CRM" in m.text for m in stub.posted(CAROL_DM))  # the note never reached Carol
-    reactions = {(r["timestamp"], r["name"]) for r in stub.reactions}
-    assert {("1800000102.000001", "lock"), ("1800000103.000001", "outbox_tray")} <= reactions
+    shown = {("1800000102.000001", "lock"), ("1800000103.000001", "outbox_tray")}
+    await until(lambda: shown <= {(r["timestamp"], r["name"]) for r in stub.reactions}, "the outcomes shown")
 
     # 5. The console shows all of it; a console reply appears in the operators' thread.
     await site.login("alice")

@@ -178,3 +178,25 @@ def block_action(
             }
         ],
     }
+
+
+def message_shortcut(
+    user: str, callback_id: str, *, channel: str, ts: str, thread_ts: str | None, author: str, text: str
+) -> dict[str, Any]:
+    """An interactivity payload: a message shortcut used on one message."""
+    message: dict[str, Any] = {"type": "message", "user": author, "ts": ts, "text": text}
+    if thread_ts:
+        message["thread_ts"] = thread_ts
+    return {
+        "type": "message_action",
+        "callback_id": callback_id,
+        "team": {"id": TEAM},
+        "user": {"id": user, "team_id": TEAM},
+        "channel": {"id": channel, "name": "ops"},
+        "message": message,
+        "message_ts": ts,
+        "trigger_id": f"trig-{ts}-{user}",
+        "response_url": "http://127.0.0.1:9/unused",
+        "token": "legacy",
+        "action_ts": f"{time.time():.6f}",
+    }

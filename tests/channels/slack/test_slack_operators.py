@@ -10,7 +10,7 @@ from gateway.models import MessageKind, TicketStatus
 from gateway.views import TicketView
 from gateway.web import keys
 from tests.channels.slack.conftest import ALICE, BOB, CAROL, OPS, SlackSite, ticket_root, until
-from tests.support.slack_requests import block_action, channel_message, dm
+from tests.support.slack_requests import block_action, channel_message, dm, message_shortcut
 
 DM = "D0CAROL"
 ASKED = "1800000500.000001"
@@ -36,8 +36,10 @@ async def test_an_unlinked_slack_user_can_do_nothing(site: SlackSite) -> None:
     await site.slack.event(
         channel_message(stranger, "reply: hi!", "1800000501.000001", OPS, thread_ts=root.ts)
     )
-    told = [e for e in site.stub.ephemeral if e["user"] == stranger]
-    assert len(told) == 2 and all("not linked" in e["text"] for e in told)
+    told = await until(
+        lambda: len([e for e in site.stub.ephemeral if e["user"] == stranger]) == 2, "the stranger told twice"
+    )
+    assert told and all("not linked" in e["text"] for e in site.stub.ephemeral)
     assert (await site.app[keys.OPERATORS].get_ticket(ticket.id)).assignee_id is None
     texts = [m.text for m in await site.messages(ticket.conversation_id)]
     assert "hi!" not in texts and "reply: hi!" not in texts
@@ -53,11 +55,17 @@ async def test_a_reply_to_a_ticket_someone_else_owns_is_refused_and_a_retry_stor
     )
     bob = channel_message(BOB, "reply: let me answer instead", "1800000502.000001", OPS, thread_ts=root.ts)
     assert (await site.slack.event(bob))[0] == 200
-    assert any(
-        "already taken by another operator" in e["text"] for e in site.stub.ephemeral if e["user"] == BOB
+    await until(
+        lambda: any(
+            "already taken by another operator" in e["text"] for e in site.stub.ephemeral if e["user"] == BOB
+        ),
+        "Bob told the ticket is Alice's",
     )
-    assert {"timestamp": "1800000502.000001", "name": "no_entry", "channel": OPS}.items() <= (
-        site.stub.reactions[-1].items()
+    await until(
+        lambda: any(
+            r["timestamp"] == "1800000502.000001" and r["name"] == "no_entry" for r in site.stub.reactions
+        ),
+        "the refusal shown on Bob's message",
     )
     note = channel_message(BOB, "I can help with this one", "1800000503.000001", OPS, thread_ts=root.ts)
     assert (await site.slack.event(note, event_id="EvNOTE1"))[0] == 200
@@ -80,12 +88,17 @@ async def test_resolve_from_slack_tells_the_customer_and_updates_the_ticket_mess
         lambda: [m for m in site.stub.posted(DM, ASKED) if ticket.number in m.text and "resolved" in m.text],
         "the customer told the ticket is resolved",
     )
-    update = site.stub.updates[-1]
-    assert update["ts"] == root.ts and "Resolve" not in str(update["blocks"]) and "resolved" in update["text"]
+    update = await until(
+        lambda: [u for u in site.stub.updates if "resolved" in u["text"]], "the message updated"
+    )
+    assert update[-1]["ts"] == root.ts and "Resolve" not in str(update[-1]["blocks"])
     await site.slack.action(
         block_action(BOB, "guichet_resolve", str(ticket.id), channel=OPS, message_ts=root.ts)
     )
-    assert any("already resolved" in e["text"] for e in site.stub.ephemeral if e["user"] == BOB)
+    await until(
+        lambda: any("already resolved" in e["text"] for e in site.stub.ephemeral if e["user"] == BOB),
+        "Bob told it is resolved already",
+    )
 
 
 async def test_the_catch_up_posts_a_ticket_the_bus_could_not_and_only_once(site: SlackSite) -> None:
@@ -107,3 +120,41 @@ async def test_the_catch_up_posts_a_ticket_the_bus_could_not_and_only_once(site:
     assert len(roots) == 1 and ticket.number in roots[0].text
     thread = await channel.records.ticket_thread(ticket.id) if channel.records else None
     assert thread is not None and thread.ts == roots[0].ts
+
+
+async def test_the_reply_to_customer_shortcut_sends_ones_own_note(site: SlackSite) -> None:
+    ticket = await hand_off(site)
+    root = await root_of(site)
+    text = "Your refund was approved today"
+    note = channel_message(ALICE, text, "1800000510.000001", OPS, thread_ts=root.ts)
+    assert (await site.slack.event(note))[0] == 200
+    assert not any(text in m.text for m in site.stub.posted(DM))  # a note first
+    borrowed = message_shortcut(
+        BOB,
+        "guichet_reply_to_customer",
+        channel=OPS,
+        ts="1800000510.000001",
+        thread_ts=root.ts,
+        author=ALICE,
+        text=text,
+    )
+    assert (await site.slack.action(borrowed))[0] == 200
+    await until(
+        lambda: any("only your own" in e["text"] for e in site.stub.ephemeral if e["user"] == BOB),
+        "Bob cannot send Alice's note",
+    )
+    own = message_shortcut(
+        ALICE,
+        "guichet_reply_to_customer",
+        channel=OPS,
+        ts="1800000510.000001",
+        thread_ts=root.ts,
+        author=ALICE,
+        text=text,
+    )
+    assert (await site.slack.action(own))[0] == 200
+    assert (await site.slack.action(own))[0] == 200  # used twice: sent once
+    await until(lambda: [m for m in site.stub.posted(DM, ASKED) if m.text == text], "the note sent to Carol")
+    kinds = [(m.kind, m.text) for m in await site.messages(ticket.conversation_id) if m.text == text]
+    assert sorted(k.value for k, _ in kinds) == ["message", "note"]
+    assert len([m for m in site.stub.posted(DM, ASKED) if m.text == text]) == 1
