@@ -29,7 +29,10 @@ from gateway.protocols import Hit
 from kb_index.lexical import STOPWORDS
 
 TIE = 0.9  # the lower score of a translated pair, as a share of the higher
-MIN_ANCHORS = 3  # anchors two translations share at least
+# Anchors two translations share at least.  On the sample KB (examples/kb) its three
+# translated pairs share 9 or 10; any two other articles of different languages at
+# most 4 (the product's name, a cognate like "business", a number).
+MIN_ANCHORS = 5
 _MIN_WORD = 4  # letters of a word anchor (shorter ones are shared by chance)
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9_./-]*[a-z0-9]|[a-z0-9]")
 

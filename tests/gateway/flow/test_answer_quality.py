@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,9 @@ from gateway.flow.policy import PolicyConfig, decide
 from gateway.flow.translations import are_translations, group_translations
 from gateway.models import Action
 from gateway.protocols import Hit, SearchResult
+from kb_index.sources import load_sources
+
+ROOT = Path(__file__).resolve().parents[3]
 
 CONFIG = PolicyConfig(answer_threshold=0.7)
 
@@ -158,3 +162,15 @@ async def test_a_frustrated_customer_gets_an_apologetic_handoff_in_their_languag
 def test_the_off_topic_level_is_the_highest_plus_its_distance_from_the_typical() -> None:
     assert well_above([0.1, 0.1, 0.12, 0.2]) == pytest.approx(0.2 + (0.2 - 0.11))
     assert well_above([]) == 0.0
+
+
+def test_on_the_sample_kb_only_its_translated_articles_are_paired() -> None:
+    """Every article found alike (the score test passed): only the three pairs that are
+    one help page in two languages are grouped."""
+    articles = load_sources(ROOT / "examples" / "kb").articles
+    hits = [Hit(a.id, a.title, a.body, 1.0, a.lang) for a in articles]
+    pairs = {tuple(sorted(h.article_id for h in group))
+             for group in group_translations(hits, "fr") if len(group) > 1}
+    assert pairs == {("mot-de-passe-oublie", "password-reset"),
+                     ("double-authentification", "two-factor-auth"),
+                     ("contact-hours", "horaires-support")}, pairs
