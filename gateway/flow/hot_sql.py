@@ -44,6 +44,7 @@ from gateway.models import (
 if TYPE_CHECKING:
     from gateway.flow.tx import Tx
 
+_SQLITE = "guichet.sqlite3"  # session.info key of the transaction's sqlite3 connection
 IntegrityError = sqlite3.IntegrityError  # a redelivery's unique external id, as the ORM path's
 
 
@@ -75,10 +76,15 @@ class HotSql:
         self._db: sqlite3.Connection | None = None
 
     async def db(self) -> sqlite3.Connection:
+        """The sqlite3 connection of this transaction; found once per session (the
+        group commit's units of a batch share one), kept in ``session.info``."""
         if self._db is None:
-            conn = await self.session.connection()
-            raw = await conn.get_raw_connection()
-            self._db = raw.driver_connection.sqlite  # type: ignore[union-attr]
+            found = self.session.info.get(_SQLITE)
+            if found is None:
+                conn = await self.session.connection()
+                raw = await conn.get_raw_connection()
+                found = self.session.info[_SQLITE] = raw.driver_connection.sqlite  # type: ignore[union-attr]
+            self._db = found
         return self._db
 
     def _forget(self, model: type[Base], row_id: int) -> None:
