@@ -10,10 +10,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from gateway.audit import Actor
+from gateway.customers import erase_customer
+from gateway.db.tables import Conversation
+from gateway.db.tables_desk import Incident, TicketContact
 from gateway.db.tables_tickets import TicketEvent
 from gateway.errors import InvalidInputError, NotFoundError
 from gateway.tickets.contacts import ContactInput, ContactLog
 from gateway.tickets.history import TicketChange, add_change_listener, remove_change_listener
+from gateway.tickets.incidents import IncidentService
 from gateway.views import UserView
 from tests.gateway.tickets.fixtures import Desk
 
@@ -99,3 +104,22 @@ async def test_a_contact_in_the_future_or_on_no_ticket_is_refused(desk: Desk, ol
         await ContactLog(desk.store).log(ticket.id, olga, later)
     with pytest.raises(NotFoundError):
         await ContactLog(desk.store).log(999_999, olga, ContactInput(outcome="resolved"))
+
+
+async def test_erasing_the_customer_blanks_the_notes_and_keeps_the_figures(
+    desk: Desk, olga: UserView
+) -> None:
+    ticket = await desk.handoff("alice", "My invoice from Dr. Alice Martin is wrong")
+    await ContactLog(desk.store).log(ticket.id, olga, ContactInput(
+        outcome="resolved", duration_seconds=90, note="Alice Martin, 12 rue des Lilas, agreed"))
+    made = await IncidentService(desk.store).create(ticket.subject, olga, [ticket.id])
+    async with desk.store.read() as tx:
+        conversation = await tx.session.get(Conversation, ticket.conversation_id)
+        assert conversation is not None
+    dpo = Actor("user", olga.id, "dpo")
+    await erase_customer(desk.store.sessions, conversation.customer_id, actor=dpo, clock=desk.clock)
+    async with desk.store.read() as tx:
+        [row] = (await tx.session.execute(select(TicketContact))).scalars().all()
+        incident = await tx.session.get(Incident, made["incident"]["id"])
+    assert (row.note, row.outcome, row.duration_seconds) == ("", "resolved", 90)
+    assert incident is not None and "Alice" not in incident.title
