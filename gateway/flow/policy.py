@@ -46,7 +46,7 @@ from gateway.flow.signals import (
     is_rephrase,
     not_helped,
 )
-from gateway.flow.translations import translation_in
+from gateway.flow.translations import group_translations, translation_in
 from gateway.language import detect
 from gateway.models import Action
 from gateway.protocols import Hit, Retriever, SearchResult
@@ -128,7 +128,7 @@ async def decide(
         own = translation_in(top, result.hits, lang)
         return Decision(Action.ANSWER, "confident", lang, result.confidence, own or top, result,
                         question=text, signal="translation" if own else "")
-    options = _close_pair(result, config)
+    options = _close_pair(result, config, lang)
     if options and ctx.clarification_pending:
         return Decision(Action.HANDOFF, "vague_again", lang, result.confidence, top, result,
                         question=ctx.clarification_question or text)
@@ -159,12 +159,15 @@ async def _all_plausible(
     return True
 
 
-def _close_pair(result: SearchResult, config: PolicyConfig) -> tuple[Hit, ...]:
+def _close_pair(result: SearchResult, config: PolicyConfig, lang: str = "") -> tuple[Hit, ...]:
     """The two top articles when they are about as good as each other and the top
-    one is at least plausible: worth asking which one the customer means."""
-    if not config.clarify or len(result.hits) < 2 or result.confidence < config.clarify_floor:
+    one is at least plausible: worth asking which one the customer means.  An
+    article's translation is not a second option: each topic is offered once, in
+    ``lang`` when the result has it in that language."""
+    topics = [group[0] for group in group_translations(result.hits, lang)]
+    if not config.clarify or len(topics) < 2 or result.confidence < config.clarify_floor:
         return ()
-    first, second = result.hits[0], result.hits[1]
+    first, second = topics[0], topics[1]
     if first.score <= 0 or second.score < first.score * (1.0 - config.clarify_margin):
         return ()
     return (first, second)

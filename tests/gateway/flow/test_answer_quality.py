@@ -174,3 +174,20 @@ def test_on_the_sample_kb_only_its_translated_articles_are_paired() -> None:
     assert pairs == {("mot-de-passe-oublie", "password-reset"),
                      ("double-authentification", "two-factor-auth"),
                      ("contact-hours", "horaires-support")}, pairs
+
+
+async def test_an_articles_translation_is_not_offered_as_a_second_option() -> None:
+    invoices_fr = Hit("factures", "Télécharger vos factures",
+                      "Ouvrez Billing → Invoices dans Pivert. Les factures de plus de 24 mois sont "
+                      "archivées ; 10 au plus par fichier ZIP, chacune en PDF/A-3.", 0.40, "fr")
+    invoices_en = Hit("invoice-download", "Download your invoices",
+                      "Open Billing → Invoices in Pivert. Invoices older than 24 months are "
+                      "archived; at most 10 per ZIP file, each as PDF/A-3.", 0.41, "en")
+    plans = Hit("plans-pricing", "Plans and pricing", "Pivert plans, billed monthly.", 0.39, "en")
+    retriever = Canned({"facture": ((invoices_en, invoices_fr, plans), 0.4)}, noise=offtopic(0.1))
+    decision = await decide("une question sur mes factures et formules", retriever, CONFIG)
+    assert decision.action is Action.CLARIFY
+    assert [h.article_id for h in decision.options] == ["factures", "plans-pricing"]
+    alone = Canned({"facture": ((invoices_en, invoices_fr), 0.4)}, noise=offtopic(0.1))
+    decision = await decide("une question sur mes factures", alone, CONFIG)
+    assert (decision.action, decision.reason) == (Action.HANDOFF, "low_confidence")  # one topic
