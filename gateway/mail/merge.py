@@ -1,20 +1,27 @@
-"""Merge suggestions ("possibly the same as G-…"): an operator accepts (the new
-conversation's messages move into the suggested one, its sender becomes a
-participant there, the new conversation is resolved) or dismisses.  Nothing is
-ever merged without an operator."""
+"""Merge suggestions ("possibly the same as G-…"): an operator accepts or dismisses.
+Nothing is ever merged without an operator.
+
+Accepting is the desk's ticket merge (:meth:`gateway.tickets.merge.TicketMerger.accept_suggestion`),
+the same whichever route it came by (``POST /api/mail/suggestions/{id}/accept`` or
+``POST /api/desk/merge-suggestions/{id}/accept``): the new conversation's history moves
+into the suggested one, its sender becomes a participant there, its ticket is closed
+with a pointer, both tickets record the merge with the suggestion's id.  The operator's
+acceptance is an explicit decision about that very mail, so it is allowed even when
+the sender's address is another customer record; merging two arbitrary tickets of
+different customers still needs a supervisor's force (the desk's merge route)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from gateway.db.tables import Message, Ticket
-from gateway.db.tables_mail import MailInbound, MailParticipant, MailSuggestion
+from gateway.db.tables_mail import MailSuggestion
 from gateway.errors import ConflictError, NotFoundError
 from gateway.mail.inspect import suggestion_dict
 from gateway.mail.service import MailService
-from gateway.models import ConversationState, TicketStatus
+from gateway.tickets.merge import TicketMerger
+from gateway.views import UserView
 
 
 async def list_open(mail: MailService, limit: int = 200) -> list[dict[str, Any]]:
@@ -32,55 +39,21 @@ async def dismiss(mail: MailService, suggestion_id: int, user_id: int | None) ->
         return suggestion_dict(s)
 
 
-async def accept(mail: MailService, suggestion_id: int, user_id: int | None) -> dict[str, Any]:
-    """Merge the suggestion's conversation into its candidate, under both locks."""
-    async with mail.store.tx() as tx:
-        session = tx.session
-        s = await _open(session, suggestion_id)
-        first, second = sorted((s.conversation_id, s.candidate_id))
-        locked = {first: await tx.lock_conversation(first), second: await tx.lock_conversation(second)}
-        source, target = locked[s.conversation_id], locked[s.candidate_id]
-        await session.execute(
-            update(Message).where(Message.conversation_id == source.id).values(conversation_id=target.id)
-        )
-        await session.execute(
-            update(MailInbound)
-            .where(MailInbound.conversation_id == source.id)
-            .values(conversation_id=target.id)
-        )
-        senders = (
-            await session.execute(
-                select(MailParticipant.address).where(MailParticipant.conversation_id == source.id)
-            )
-        ).scalars()
-        known = set(
-            (
-                await session.execute(
-                    select(MailParticipant.address).where(MailParticipant.conversation_id == target.id)
-                )
-            ).scalars()
-        )
-        for address in set(senders) - known:
-            session.add(
-                MailParticipant(conversation_id=target.id, address=address, role="cc", created_at=tx.now())
-            )
-        for ticket in (
-            await session.execute(
-                select(Ticket).where(
-                    Ticket.conversation_id == source.id, Ticket.status != TicketStatus.RESOLVED.value
-                )
-            )
-        ).scalars():
-            ticket.status, ticket.resolved_at, ticket.updated_at = (
-                TicketStatus.RESOLVED.value,
-                tx.now(),
-                tx.now(),
-            )
-        tx.set_state(source, ConversationState.RESOLVED)
-        s.status, s.decided_by, s.decided_at = "accepted", user_id, tx.now()
-        await tx.add_event(target, f"Conversation {source.id} merged into this one by an operator.")
-        tx.emit("conversation.merged", {"from": source.id, "into": target.id})
-        return suggestion_dict(s)
+async def accept(
+    mail: MailService,
+    suggestion_id: int,
+    user: UserView,
+    *,
+    merger: TicketMerger | None = None,
+    reason: str = "",
+) -> dict[str, Any]:
+    """Accept by the desk's merge; returns ``{"suggestion": ..., "merge": ...}``."""
+    result = await (merger or TicketMerger(mail.store)).accept_suggestion(suggestion_id, user, reason=reason)
+    async with mail.store.read() as tx:
+        s = await tx.session.get(MailSuggestion, suggestion_id)
+        if s is None:  # deleted right after (an erase): the merge stands
+            raise NotFoundError(f"no merge suggestion {suggestion_id}")
+        return {"suggestion": suggestion_dict(s), "merge": result.to_dict()}
 
 
 async def _open(session: Any, suggestion_id: int) -> MailSuggestion:

@@ -13,7 +13,13 @@ deadlock):
   most once), with an event line in both conversations and a recorded ``merge`` /
   ``merged_in`` change on both tickets (the audit listeners see them);
 - two different customers' tickets are refused, unless a supervisor forces it with
-  an explicit flag and a reason (recorded as ``forced``).
+  an explicit flag and a reason (recorded as ``forced``);
+- accepting email's "possibly the same as" suggestion is the operator's explicit
+  decision about that very mail: allowed even when its sender is another customer
+  record (that is what a suggestion is for), recorded with the suggestion's id
+  (``two_customers`` on the merge and in both tickets' history; the audit log's
+  ``mail.suggestion.merge``), with no force needed.  Both accept routes (the desk's
+  and the mail room's) run :meth:`TicketMerger.accept_suggestion`.
 
 See docs/TICKETS.md "Merging tickets" for why history is moved, not linked.
 """
@@ -50,8 +56,9 @@ class MergeResult:
     source_conversation_id: int
     target_conversation_id: int
     moved_messages: int
-    forced: bool
+    forced: bool  # two customers' tickets merged by a supervisor's force
     suggestion_id: int | None = None
+    two_customers: bool = False  # the two sides were different customer records
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,7 +90,10 @@ class TicketMerger:
         self, suggestion_id: int, user: UserView, *, force: bool = False, reason: str = ""
     ) -> MergeResult:
         """Accept email's "possibly the same as" suggestion: the new conversation (and
-        its ticket, if it has one) is merged into the suggested one's newest ticket."""
+        its ticket, if it has one) is merged into the suggested one's newest ticket.
+        An operator may accept it although the sender is another customer record:
+        the suggestion is about that very mail (recorded with its id); ``force`` is
+        not needed for it, and a supervisor's ``reason`` is kept when given."""
         reason = _checked(user, force, reason)
         async with self.store.tx() as tx:
             suggestion = await tx.session.get(MailSuggestion, suggestion_id)
@@ -168,7 +178,7 @@ async def _merge_locked(
         where = f" (it was merged into {await _number(tx, went.target_ticket_id)})" if went else ""
         raise ConflictError(f"ticket {target.number} is closed{where}; merge into an open ticket")
     two_customers = src_conv.customer_id != dst_conv.customer_id
-    if two_customers and not force:
+    if two_customers and not force and suggestion_id is None:
         raise ConflictError(
             "these tickets belong to two different customers; a supervisor can merge them with "
             '"force": true and a reason'
@@ -179,16 +189,20 @@ async def _merge_locked(
     if src_conv.id != dst_conv.id:
         moved = await _move_history(tx, src_conv.id, dst_conv.id)
     if source is not None:
-        await _close_source(tx, source, src_conv, user, into, reason)
+        await _close_source(tx, source, src_conv, user, into, reason, suggestion_id)
     elif src_conv.state != ConversationState.RESOLVED.value:
         tx.set_state(src_conv, ConversationState.RESOLVED)
+    forced = two_customers and suggestion_id is None
     what = f"ticket {source.number}" if source is not None else f"conversation {src_conv.id}"
+    if suggestion_id is not None:
+        what = f"{what} (accepted suggestion {suggestion_id})"
     why = f" ({reason})" if reason else ""
     if target is not None:
         await history.record(
             tx, target, "merged_in", {},
             {"from_ticket": source.number if source else None, "from_conversation": src_conv.id,
-             "moved_messages": moved, "forced": two_customers},
+             "moved_messages": moved, "forced": forced, "two_customers": two_customers,
+             "suggestion_id": suggestion_id},
             actor_id=user.id, reason=reason,
         )
         target.updated_at = tx.now()
@@ -201,7 +215,7 @@ async def _merge_locked(
         source_conversation_id=src_conv.id,
         target_conversation_id=dst_conv.id,
         moved_messages=moved,
-        forced=two_customers,
+        forced=forced,
         suggestion_id=suggestion_id,
         actor_id=user.id,
         reason=reason,
@@ -215,7 +229,8 @@ async def _merge_locked(
             await tx.emit_ticket("ticket.updated", ticket)
     return MergeResult(
         row.id, row.source_ticket_id, source.number if source else None, row.target_ticket_id,
-        target.number if target else None, src_conv.id, dst_conv.id, moved, two_customers, suggestion_id,
+        target.number if target else None, src_conv.id, dst_conv.id, moved, forced, suggestion_id,
+        two_customers,
     )
 
 
@@ -242,7 +257,8 @@ async def _move_history(tx: Tx, source_id: int, target_id: int) -> int:
 
 
 async def _close_source(
-    tx: Tx, source: Ticket, conv: Conversation, user: UserView, into: str, reason: str
+    tx: Tx, source: Ticket, conv: Conversation, user: UserView, into: str, reason: str,
+    suggestion_id: int | None,
 ) -> None:
     if source.status != S.CLOSED.value:
         await lifecycle.transition(
@@ -251,9 +267,10 @@ async def _close_source(
         )
         if source.sla_policy is not None:
             await sla_clock.refresh(tx, source)
-    await history.record(
-        tx, source, "merge", {"merged_into": None}, {"merged_into": into}, actor_id=user.id, reason=reason
-    )
+    after: dict[str, Any] = {"merged_into": into}
+    if suggestion_id is not None:
+        after["suggestion_id"] = suggestion_id
+    await history.record(tx, source, "merge", {"merged_into": None}, after, actor_id=user.id, reason=reason)
 
 
 async def _number(tx: Tx, ticket_id: int | None) -> str:

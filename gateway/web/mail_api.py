@@ -10,7 +10,10 @@ GET      /api/mail/attachments/{id}                 an attachment, as a download
 GET      /api/mail/outbound?conversation_id=        ``{mails: [...]}``: Message-ID, recipients
 GET      /api/mail/outbound/{message_id}            one outbound mail, per-recipient delivery
 GET      /api/mail/suggestions                      open "possibly the same as" suggestions
-POST     /api/mail/suggestions/{id}/accept          merge into the suggested conversation
+POST     /api/mail/suggestions/{id}/accept          merge into the suggested conversation: the
+                                                    desk's merge (``TicketMerger.accept_suggestion``,
+                                                    as ``/api/desk/merge-suggestions/{id}/accept``),
+                                                    audited as ``mail.suggestion.merge``
 POST     /api/mail/suggestions/{id}/dismiss
 =======  ========================================  =========================================
 """
@@ -21,10 +24,12 @@ import re
 
 from aiohttp import web
 
+from gateway.auth.roles import TICKETS_WRITE
 from gateway.mail import inspect, merge
 from gateway.mail.service import MailService
 from gateway.web import keys
-from gateway.web.helpers import BadRequest, api
+from gateway.web.helpers import BadRequest, api, json_body
+from gateway.web.route_docs import describe
 from gateway.web.security import USER, json_response
 
 PREFIX = "/api/mail"
@@ -104,10 +109,27 @@ async def suggestions(request: web.Request) -> web.StreamResponse:
     return json_response({"suggestions": await merge.list_open(mail_of(request))})
 
 
+@describe(
+    TICKETS_WRITE,
+    'Accept a "possibly the same as" suggestion: the desk\'s merge of that mail\'s ticket',
+    tags=("mail",),
+    body={"type": "object", "properties": {"reason": {"type": "string", "maxLength": 500}}},
+    body_required=False,
+    responses={200: ("the suggestion and the merge", {"type": "object"})},
+    audit="mail.suggestion.merge",
+    subject="suggestion",
+)
 @api
 async def suggestion_accept(request: web.Request) -> web.StreamResponse:
-    done = await merge.accept(mail_of(request), int(request.match_info["id"]), request[USER].id)
-    return json_response({"suggestion": done})
+    body = await json_body(request) if request.can_read_body else {}
+    reason = body.get("reason", "")
+    if not isinstance(reason, str):
+        raise BadRequest("invalid_reason", '"reason" must be a string.')
+    done = await merge.accept(
+        mail_of(request), int(request.match_info["id"]), request[USER],
+        merger=request.app.get(keys.MERGER), reason=reason,
+    )
+    return json_response(done)
 
 
 @api

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from gateway.auth import create_user
 from gateway.db.tables import Conversation, Message, Ticket
 from gateway.db.tables_mail import MailInbound, MailSuggestion, MailThread
+from gateway.db.tables_merge import TicketMerge
 from gateway.mail import merge
 from gateway.models import ConversationState
 from tests.support.mail_core import MailCore, make_mail
@@ -139,11 +141,20 @@ async def test_accepting_a_suggestion_merges_dismissing_does_not(mc: MailCore) -
     new_id = (await row(mc, other.inbound_id)).conversation_id
     assert new_id is not None
     [s] = await suggestions(mc, new_id)
-    await merge.accept(mc.mail, s.id, None)
+    olga = await create_user(mc.store.sessions, "olga", "correct horse battery", "operator", "Olga")
+    # dave is another customer record: an operator (no force) may still accept, it is
+    # her decision about that very mail; the desk's merge runs and records the suggestion
+    done = await merge.accept(mc.mail, s.id, olga)
+    assert done["suggestion"]["status"] == "accepted"
+    assert (done["merge"]["suggestion_id"], done["merge"]["two_customers"]) == (s.id, True)
+    assert done["merge"]["forced"] is False and done["merge"]["target_conversation_id"] == conv_id
     async with mc.store.read() as tx:
         texts = [m.text for m in await tx.messages(conv_id, include_internal=False)]
-        moved = (await tx.session.execute(select(Message.id).where(Message.conversation_id == new_id))).all()
+        left = select(Message.id).where(Message.conversation_id == new_id, Message.kind != "event")
+        moved = (await tx.session.execute(left)).all()  # only the "merged into" line stays
         assert (await tx.conversation(new_id)).state == ConversationState.RESOLVED.value
+        [record] = (await tx.session.execute(select(TicketMerge))).scalars().all()
+        assert (record.suggestion_id, record.actor_id, record.forced) == (s.id, olga.id, False)
     assert any("Mine too" in t for t in texts) and moved == []
     # dave was vouched for by the operator: his next mail with the token joins
     again = await mc.receive(make_mail("Thanks", sender="dave@example.net", subject=f"[#{number}]"))

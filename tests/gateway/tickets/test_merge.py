@@ -1,7 +1,8 @@
 """Merging ticket B into ticket A (and accepting email's suggested merges), on SQLite
 and PostgreSQL: B's history moves into A's conversation, B is closed and points to
 A, both tickets record the merge, two customers' tickets need a supervisor's explicit
-force, and two opposite merges at once neither deadlock nor both succeed."""
+force (not the operator's acceptance of an email suggestion about that very mail),
+and two opposite merges at once neither deadlock nor both succeed."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from gateway.auth import create_user
 from gateway.db.tables import Message
 from gateway.db.tables_mail import MailParticipant, MailSuggestion
+from gateway.db.tables_merge import TicketMerge
 from gateway.db.tables_tickets import TicketEvent
 from gateway.errors import ConflictError, ForbiddenError, InvalidInputError
 from gateway.models import ConversationState, Identity, Inbound, TicketStatus
@@ -185,16 +187,33 @@ async def test_accepting_an_email_suggestion_performs_the_merge(desk: Desk, olga
         await merger.accept_suggestion(sid, olga)
 
 
-async def test_a_strangers_suggestion_needs_a_supervisor(desk: Desk, olga: UserView) -> None:
+async def test_an_operator_accepts_a_suggestion_from_another_customer_record(
+    desk: Desk, olga: UserView
+) -> None:
+    """The suggestion is about that very mail: accepting it is the operator's explicit
+    decision, allowed without force although the sender is another customer record,
+    and recorded with the suggestion's id; an arbitrary merge of the same two
+    customers' tickets still needs a supervisor's force."""
     a = await ticket_on(desk, "alice", "alice-1", "My order 1042 is late")
     b = await ticket_on(desk, "mallory", "mallory-1", "About order 1042")
-    sid = await suggestion(desk, b.conversation_id, a.conversation_id)
+    c = await ticket_on(desk, "mallory", "mallory-2", "And order 1043")
     merger = TicketMerger(desk.store)
     with pytest.raises(ConflictError, match="two different customers"):
-        await merger.accept_suggestion(sid, olga)
-    assert "About order 1042" not in await texts(desk, a.conversation_id)
+        await merger.merge(c.id, a.id, olga)
+    sid = await suggestion(desk, b.conversation_id, a.conversation_id)
+    done = await merger.accept_suggestion(sid, olga)
+    assert (done.suggestion_id, done.two_customers, done.forced) == (sid, True, False)
+    assert "About order 1042" in await texts(desk, a.conversation_id)
+    assert await status(desk, b.id) is TicketStatus.CLOSED
     async with desk.store.read() as tx:
-        s = await tx.session.get(MailSuggestion, sid)
-        assert s is not None and s.status == "open"  # still to decide
-    done = await merger.accept_suggestion(sid, await supervisor(desk), force=True, reason="her assistant")
-    assert done.forced and "About order 1042" in await texts(desk, a.conversation_id)
+        record = (await tx.session.execute(
+            select(TicketMerge).where(TicketMerge.suggestion_id == sid)
+        )).scalar_one()
+        changes = (await tx.session.execute(
+            select(TicketEvent).where(TicketEvent.ticket_id == a.id, TicketEvent.kind == "merged_in")
+        )).scalars().all()
+    assert (record.actor_id, record.source_ticket_id, record.forced) == (olga.id, b.id, False)
+    assert [h.after.get("suggestion_id") for h in changes] == [sid]
+    assert [h.after.get("two_customers") for h in changes] == [True]
+    with pytest.raises(ConflictError, match="two different customers"):
+        await merger.merge(c.id, a.id, olga)  # the suggestion vouched for that mail only

@@ -1,7 +1,8 @@
 """The merge API on the real store: an operator merges a customer's two tickets; two
 customers' tickets are refused (409), forcing is refused to an operator (403) and
-needs a supervisor with a reason; an email suggestion is accepted by the same merge;
-each merge is in the audit log."""
+needs a supervisor with a reason; an email suggestion is accepted by the same merge
+by either route (the desk's, the mail room's), by an operator even when the sender is
+another customer record; each merge is in the audit log."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from sqlalchemy import select
 from gateway.auth import create_user
 from gateway.db.tables_access import AuditEntry
 from gateway.db.tables_mail import MailSuggestion
-from gateway.web import merge_api
+from gateway.mail.service import MailService
+from gateway.web import keys, merge_api
+from gateway.web.mail_api import setup_mail_api
 from tests.gateway.tickets.fixtures import Desk, desk
 from tests.gateway.tickets.test_merge import status, ticket_on
 from tests.gateway.web.conftest import PASSWORD
@@ -25,6 +28,8 @@ __all__ = ["desk"]
 def merge_app(desk: Desk) -> web.Application:
     app = desk_app(desk)
     merge_api.setup(app, desk.store)
+    app[keys.MAIL] = MailService(desk.store, desk.store.settings, desk.store.clock, b"k" * 32)
+    setup_mail_api(app)
     return app
 
 
@@ -64,7 +69,24 @@ async def test_merges_through_the_api_with_roles_and_audit(desk: Desk, aiohttp_c
     assert accepted["merge"]["suggestion_id"] == sid and accepted["merge"]["source_ticket_id"] == d.id
     await olga.send("POST", f"/api/desk/merge-suggestions/{sid}/accept", status=409)
 
+    # the mail room's route performs the same merge: bob's mail suggested beside
+    # alice's ticket, accepted by an operator (no force) as her decision about that mail
+    e = await ticket_on(desk, "bob", "bob-2", "Is this about my invoice?")
+    async with desk.store.tx() as tx:
+        row = MailSuggestion(conversation_id=e.conversation_id, candidate_id=a.conversation_id,
+                             status="open", created_at=tx.now())
+        tx.session.add(row)
+        await tx.session.flush()
+        sid2 = row.id
+    via_mail = await olga.send("POST", f"/api/mail/suggestions/{sid2}/accept")
+    assert via_mail["suggestion"]["status"] == "accepted"
+    assert via_mail["merge"]["suggestion_id"] == sid2 and via_mail["merge"]["source_ticket_id"] == e.id
+    assert via_mail["merge"]["two_customers"] is True and via_mail["merge"]["forced"] is False
+    assert (await status(desk, e.id)).value == "closed"
+    await olga.send("POST", f"/api/desk/merge-suggestions/{sid2}/accept", status=409)
+
     async with desk.store.read() as tx:
         audit = (await tx.session.execute(select(AuditEntry.action, AuditEntry.subject_id))).all()
     assert ("ticket.merge", str(b.id)) in audit and ("ticket.merge", str(c.id)) in audit
     assert ("mail.suggestion.merge", str(sid)) in audit
+    assert ("mail.suggestion.merge", str(sid2)) in audit
