@@ -17,6 +17,7 @@ across the pass); run the scan in one process.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -72,49 +73,64 @@ def topics(texts: Sequence[str], similarity: float) -> list[list[int]]:
 
 
 async def scan_once(store: SqlStore) -> ScanReport:
+    """One pass: read and cluster in a read transaction (the clustering off the event
+    loop), then write only when a burst was found, checking again under the write."""
     cfg = store.settings.incidents
     report = ScanReport()
     if not cfg.enabled:
         return report
-    async with store.tx() as tx:
+    async with store.read() as tx:
         since = tx.now() - timedelta(minutes=cfg.window_minutes)
-        active = [s.value for s in ACTIVE]
-        memberships = (await tx.session.execute(select(IncidentTicket, Incident.status).join(
-            Incident, Incident.id == IncidentTicket.incident_id).order_by(IncidentTicket.incident_id))).all()
-        taken = {m.ticket_id for m, _ in memberships}
-        open_of: dict[int, int] = {}  # ticket -> its earliest open incident
-        for m, status in memberships:
-            if status == "open":
-                open_of.setdefault(m.ticket_id, m.incident_id)
-        stmt = select(Ticket).where(Ticket.status.in_(active)).where(
+        taken, open_of = await _memberships(tx)
+        stmt = select(Ticket).where(Ticket.status.in_([s.value for s in ACTIVE])).where(
             (Ticket.created_at >= since) | Ticket.id.in_(list(open_of) or [-1])
         ).order_by(Ticket.id)
         tickets = list((await tx.session.execute(stmt)).scalars())
         texts = [await ticket_text(tx, t) for t in tickets]
-        for group in topics(texts, cfg.similarity):
-            members = [tickets[i] for i in group]
-            fresh = [t for t in members if t.id not in taken]
-            if not fresh:
-                continue
-            incident_ids = sorted({open_of[t.id] for t in members if t.id in open_of})
-            if incident_ids:
-                incident = await tx.session.get(Incident, incident_ids[0])
-                assert incident is not None
-                await _suggest(tx, incident, fresh)
-                report.grown[incident.id] = [t.id for t in fresh]
-                tx.emit("incident.updated", await incident_event(tx, incident, fresh))
-            elif len(fresh) >= cfg.min_tickets:
-                incident = Incident(
-                    title=_title([texts[i] for i in group], members), status="open", detected=True,
-                    created_at=tx.now(), status_message="",
-                )
+    groups = await asyncio.to_thread(topics, texts, cfg.similarity)
+    plans: list[tuple[int | None, str, list[int]]] = []  # (open incident or None, title, fresh ids)
+    for group in groups:
+        members = [tickets[i] for i in group]
+        fresh = [t.id for t in members if t.id not in taken]
+        incident_ids = sorted({open_of[t.id] for t in members if t.id in open_of})
+        if fresh and (incident_ids or len(fresh) >= cfg.min_tickets):
+            plans.append((incident_ids[0] if incident_ids else None, _title(members), fresh))
+            taken.update(fresh)
+    if not plans:
+        return report
+    async with store.tx() as tx:
+        taken, _ = await _memberships(tx)  # again, under the write: another scan may have been quicker
+        for incident_id, title, ids in plans:
+            found = [await tx.session.get(Ticket, i) for i in ids if i not in taken]
+            new = [t for t in found if t is not None]
+            incident = await tx.session.get(Incident, incident_id) if incident_id is not None else None
+            if incident is not None and incident.status == "open" and new:
+                await _suggest(tx, incident, new)
+                report.grown[incident.id] = [t.id for t in new]
+                tx.emit("incident.updated", await incident_event(tx, incident, new))
+            elif incident_id is None and len(new) >= cfg.min_tickets:
+                incident = Incident(title=title, status="open", detected=True, created_at=tx.now(),
+                                    status_message="")
                 tx.session.add(incident)
                 await tx.session.flush()
-                await _suggest(tx, incident, fresh)
+                await _suggest(tx, incident, new)
                 report.raised.append(incident.id)
-                tx.emit("incident.raised", await incident_event(tx, incident, fresh))
-            taken.update(t.id for t in fresh)
+                tx.emit("incident.raised", await incident_event(tx, incident, new))
     return report
+
+
+async def _memberships(tx: Tx) -> tuple[set[int], dict[int, int]]:
+    """Tickets in any incident, and each ticket's earliest open incident."""
+    rows = (await tx.session.execute(
+        select(IncidentTicket.ticket_id, IncidentTicket.incident_id, Incident.status)
+        .join(Incident, Incident.id == IncidentTicket.incident_id)
+        .order_by(IncidentTicket.incident_id)
+    )).all()
+    open_of: dict[int, int] = {}
+    for ticket_id, incident_id, status in rows:
+        if status == "open":
+            open_of.setdefault(int(ticket_id), int(incident_id))
+    return {int(r[0]) for r in rows}, open_of
 
 
 async def _suggest(tx: Tx, incident: Incident, tickets: Sequence[Ticket]) -> None:
@@ -125,10 +141,10 @@ async def _suggest(tx: Tx, incident: Incident, tickets: Sequence[Ticket]) -> Non
     await tx.session.flush()
 
 
-def _title(texts: Sequence[str], members: Sequence[Ticket]) -> str:
+def _title(members: Sequence[Ticket]) -> str:
     """The subject of the topic's earliest ticket (a person's words, not a centroid)."""
     subject = next((t.subject for t in members if t.subject and t.subject != "(no subject)"), "")
-    return (subject or texts[0] or "Similar tickets")[:300]
+    return (subject or "Similar tickets")[:300]
 
 
 async def incident_event(tx: Tx, incident: Incident, tickets: Sequence[Ticket]) -> dict[str, Any]:

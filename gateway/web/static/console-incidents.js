@@ -65,8 +65,9 @@ function ticketItem(incidentId, t) {
     state.open(Number(t.ticket_id));
   });
   const where = t.announced_at ? deskText("inc_sent") : deskText(`inc_${t.state}`);
-  li.append(box, label, " ", open, ` ${t.subject || ""} · ${t.customer_name || ""} · `,
-    el("span", { class: "inc-state" }, where));
+  const text = el("span", { class: "inc-ticket-text" });
+  text.append(open, ` ${t.subject || ""} · ${t.customer_name || ""} · `, el("span", { class: "inc-state" }, where));
+  li.append(box, label, text);
   return li;
 }
 
