@@ -1,0 +1,69 @@
+"""Asks for a person and angry messages are handed off, and chit-chat never gets an
+article, whatever the knowledge base would say (issue 10, acceptance 1): each phrase
+goes through the live decision with a retriever that answers everything with
+confidence 0.99, the worst case.
+
+The phrases were written for this test (French and English, typos, SMS spelling,
+capitals), not taken from any evaluation set.  The ``GAPS`` are phrases the decision
+does not recognise yet: marked strict xfail, so the test fails the day they pass and
+the mark must go (the intents and signals live in gateway/flow, outside this work)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.flow.policy import PolicyConfig, decide
+from gateway.models import Action
+from gateway.protocols import Hit, SearchResult
+
+CONFIG = PolicyConfig(answer_threshold=0.7)
+
+
+class AnswersEverything:
+    async def search(self, text: str, k: int = 5) -> SearchResult:
+        top = Hit("lost-card", "Lost or stolen card", "Block it in your account.", 0.9)
+        return SearchResult((top,), 0.99, "v1")
+
+
+PERSON = [
+    "agent", "Agent !", "AGENT", "un humain svp", "je veux parler à quelqu'un", "humain",
+    "conseiller", "un conseiller stp", "operator", "operateur svp", "can I talk to a real person",
+    "I need a human not a bot", "passez-moi quelqu'un du service client", "jveux parler a qqn",
+    "speak to a representative please", "un vrai humain",
+]
+ANGRY = [
+    "this is ridiculous", "your bot is useless", "WHY IS NOTHING WORKING",
+    "c'est n'importe quoi votre service", "j'en ai marre, ça fait une heure !!!",
+    "putain ça marche pas", "THIS IS A JOKE",
+]
+CHITCHAT = ["hello", "bonjour", "merci beaucoup", "thanks!", "hi there", "bonne journée", "ok",
+            "cool thanks", "good morning", "bonsoir", "test", "???", "👍"]
+GAPS = {
+    "is there someone I can call?": "a person asked for as 'someone I can call'",
+    "vous êtes des incapables": "an insult with no swear word",
+    "vous êtes nuls": "'nuls' (only 'c'est nul' is known)",
+    "what a joke of a company": "'joke' is not a frustration word",
+    "salut ça va ?": "'ça va' is not a greeting",
+}
+
+
+@pytest.mark.parametrize("text", PERSON + ANGRY)
+async def test_a_person_request_or_anger_is_handed_off(text: str) -> None:
+    decision = await decide(text, AnswersEverything(), CONFIG)
+    assert decision.action is Action.HANDOFF, (text, decision.reason)
+
+
+@pytest.mark.parametrize("text", CHITCHAT)
+async def test_chitchat_never_gets_an_article(text: str) -> None:
+    decision = await decide(text, AnswersEverything(), CONFIG)
+    assert decision.action is not Action.ANSWER, (text, decision.reason)
+
+
+@pytest.mark.parametrize("text", [pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=why))
+                                  for t, why in sorted(GAPS.items())])
+async def test_known_gaps(text: str) -> None:
+    decision = await decide(text, AnswersEverything(), CONFIG)
+    if text.startswith("salut"):
+        assert decision.action is Action.SMALLTALK  # a greeting, answered as one
+    else:
+        assert decision.action is Action.HANDOFF
