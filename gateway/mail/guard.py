@@ -71,22 +71,30 @@ async def allow_automatic(
         )
     )
     if (per_sender or 0) >= cfg.auto_replies_per_sender_per_day:
-        return (
-            f"withheld by the loop guard: {addr} already got {per_sender} automatic "
-            f"mail(s) in 24 hours (limit {cfg.auto_replies_per_sender_per_day})"
-        )
+        return sender_capped(addr, per_sender or 0, cfg)
     per_conv = await session.scalar(
         select(func.count()).select_from(MailAutoSend).where(
             MailAutoSend.conversation_id == conversation_id, MailAutoSend.sent_at > now - timedelta(hours=1)
         )
     )
     if (per_conv or 0) >= cfg.automated_per_conversation_per_hour:
-        return (
-            f"withheld by the loop guard: {per_conv} automatic mails in this conversation "
-            f"in the last hour (limit {cfg.automated_per_conversation_per_hour})"
-        )
+        return conversation_capped(per_conv or 0, cfg)
     session.add(
         MailAutoSend(message_id=message_id, address=addr, conversation_id=conversation_id, sent_at=now)
     )
     await session.flush()
     return None
+
+
+def sender_capped(addr: str, count: int, cfg: EmailSettings) -> str:
+    return (
+        f"withheld by the loop guard: {addr} already got {count} automatic "
+        f"mail(s) in 24 hours (limit {cfg.auto_replies_per_sender_per_day})"
+    )
+
+
+def conversation_capped(count: int, cfg: EmailSettings) -> str:
+    return (
+        f"withheld by the loop guard: {count} automatic mails in this conversation "
+        f"in the last hour (limit {cfg.automated_per_conversation_per_hour})"
+    )

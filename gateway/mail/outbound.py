@@ -10,54 +10,41 @@ Cc), applies the suppression list and, for the bot's mail, the loop guard.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-
 from sqlalchemy import select
 
 from gateway.db.tables import Message
 from gateway.db.tables_mail import MailInbound, MailOutbound, MailParticipant, MailRecipient, MailThread
 from gateway.flow.tx import Tx
-from gateway.mail import guard
-from gateway.mail.addresses import is_robot, normalise
+from gateway.mail import guard, outbound_sql
+from gateway.mail.addresses import normalise
+from gateway.mail.plan import (
+    FAILED,
+    QUEUED,
+    SENT,
+    SUPPRESSED,
+    OutboundPlan,
+    QuotedMail,
+    cc_wanted,
+    message_id_for,
+    subject_for,
+    thread_ids,
+    withheld_before_guard,
+)
 from gateway.mail.processing import new_token
 from gateway.mail.service import MailService
 from gateway.models import AuthorKind, Outbound
 
-SENT, FAILED, QUEUED, SUPPRESSED = "sent", "failed", "queued", "suppressed"
+__all__ = [  # the plan's names, as the channel imports them from here
+    "FAILED", "QUEUED", "SENT", "SUPPRESSED", "OutboundPlan", "QuotedMail", "message_id_for", "prepare",
+    "record",
+]
 
-
-@dataclass(frozen=True, slots=True)
-class QuotedMail:
-    author: str
-    date: datetime
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class OutboundPlan:
-    rfc_message_id: str  # without <>
-    from_address: str
-    from_name: str
-    reply_to: str  # our address with the conversation's plus token
-    to: str
-    pending: tuple[str, ...]  # recipients still to send to (not sent, not suppressed)
-    subject: str
-    in_reply_to: str | None
-    references: tuple[str, ...]
-    automatic: bool
-    lang: str
-    quoted: QuotedMail | None = None
-    withheld: str | None = None  # why nothing is sent (suppressed, loop guard, a machine)
-    kinds: dict[str, str] = field(default_factory=dict)  # address -> to | cc
-
-
-def message_id_for(mail: MailService, key: str) -> str:
-    return f"{key}.{mail.sign('message-id', key, 16)}@{mail.id_domain}"
 
 
 async def prepare(mail: MailService, outbound: Outbound) -> OutboundPlan:
     async with mail.store.tx() as tx:
+        if tx.hot is not None:  # SQLite: the same statements in plain SQL (outbound_sql.py)
+            return await outbound_sql.prepare(tx, tx.hot, mail, outbound)
         return await _prepare(tx, mail, outbound)
 
 
@@ -93,17 +80,14 @@ async def _prepare(tx: Tx, mail: MailService, outbound: Outbound) -> OutboundPla
         ).scalars()
     }
     if not recipients:
-        wanted = [(customer, "to")]
-        for p in (
+        participants = (
             await session.execute(
-                select(MailParticipant).where(
-                    MailParticipant.conversation_id == conv.id, MailParticipant.role == "cc"
-                )
+                select(MailParticipant.address)
+                .where(MailParticipant.conversation_id == conv.id, MailParticipant.role == "cc")
+                .order_by(MailParticipant.id)
             )
-        ).scalars():
-            if p.address != customer and not mail.own.accepts(p.address) and not is_robot(p.address):
-                wanted.append((p.address, "cc"))
-        for address, kind in wanted[:20]:
+        ).scalars()
+        for address, kind in cc_wanted(mail, customer, list(participants)):
             row = MailRecipient(
                 outbound_id=out.id, address=address, kind=kind, state=QUEUED, updated_at=tx.now()
             )
@@ -115,16 +99,8 @@ async def _prepare(tx: Tx, mail: MailService, outbound: Outbound) -> OutboundPla
         rec = recipients.get(address)
         if rec is not None and rec.state == QUEUED:
             rec.state, rec.detail, rec.updated_at = SUPPRESSED, reason, tx.now()
-    withheld = None
-    if customer in blocked:
-        withheld = f"not sent: {customer} is on the suppression list ({blocked[customer]})"
-    elif customer.endswith(".invalid") or "@" not in customer:
-        withheld = f"not sent: no address to reply to ({customer or 'none'})"
-    elif mail.own.accepts(customer):
-        withheld = f"not sent: {customer} is one of our own addresses"
-    elif automatic and is_robot(customer):
-        withheld = f"not sent: {customer or 'the null sender'} is a machine, not a person"
-    elif automatic:
+    withheld = withheld_before_guard(mail, customer, blocked, automatic)
+    if withheld is None and automatic:
         withheld = await guard.allow_automatic(
             session,
             mail.cfg,
@@ -155,6 +131,9 @@ async def _prepare(tx: Tx, mail: MailService, outbound: Outbound) -> OutboundPla
 async def record(mail: MailService, plan: OutboundPlan, outcomes: dict[str, tuple[str, str]]) -> None:
     """Each recipient's outcome: ``{address: (sent|failed|queued, detail)}``."""
     async with mail.store.tx() as tx:
+        if tx.hot is not None:  # SQLite: plain SQL (outbound_sql.py)
+            await outbound_sql.record(tx, tx.hot, plan.rfc_message_id, outcomes)
+            return
         out = (
             await tx.session.execute(
                 select(MailOutbound).where(MailOutbound.rfc_message_id == plan.rfc_message_id)
@@ -173,10 +152,7 @@ async def record(mail: MailService, plan: OutboundPlan, outcomes: dict[str, tupl
 
 async def _subject(tx: Tx, base: str, conversation_id: int) -> str:
     ticket = await tx.active_ticket(conversation_id)
-    subject = f"Re: {base}" if base else "Your request"
-    if ticket is not None and ticket.number:
-        subject = f"{subject} [#{ticket.number}]"
-    return subject[:500]
+    return subject_for(base, ticket.number if ticket is not None else None)
 
 
 async def _thread_ids(tx: Tx, conversation_id: int, out_id: int) -> tuple[str | None, tuple[str, ...]]:
@@ -203,16 +179,9 @@ async def _thread_ids(tx: Tx, conversation_id: int, out_id: int) -> tuple[str | 
             )
         ).scalars()
     )
-    refs: list[str] = []
-    parent = None
-    if last_in is not None and last_in.message_id:
-        refs = [str(r) for r in (last_in.details or {}).get("references", [])][-10:]
-        refs.append(last_in.message_id)
-        parent = last_in.message_id
-    for mid in reversed(ours):
-        if mid not in refs:
-            refs.append(mid)
-    return parent, tuple(refs[-20:])
+    if last_in is None or not last_in.message_id:
+        return thread_ids(None, ours)
+    return thread_ids((last_in.message_id, list((last_in.details or {}).get("references", []))), ours)
 
 
 async def _quoted(tx: Tx, conversation_id: int, message_id: int) -> QuotedMail | None:
