@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 
 from channels.slack import markup, ops_messages
 from channels.slack.desk_actions import VIA, SlackDeskActions
@@ -33,7 +33,8 @@ from channels.slack.posting import Poster
 from channels.slack.records import POSTED, POSTING, SlackRecords
 from gateway.auth.users import get_user
 from gateway.config import SlackSettings
-from gateway.db.tables import Ticket
+from gateway.db.tables import Message, Ticket
+from gateway.db.tables_slack import SlackTicketThreadRow
 from gateway.errors import ConflictError, InvalidInputError, NotFoundError
 from gateway.protocols import Event
 from gateway.tickets import lifecycle
@@ -193,15 +194,26 @@ class OperatorsSide:
         behind their conversation (a crash, a lost bus event, a 429)."""
         async with self.desk.store.read() as tx:
             since = tx.now() - timedelta(hours=self.cfg.backfill_hours)
-            stmt = select(Ticket.id).where(
-                Ticket.created_at >= since, Ticket.status.in_([s.value for s in lifecycle.ACTIVE])
+            Thread = SlackTicketThreadRow
+            missing = (
+                select(Ticket.id)
+                .outerjoin(Thread, Thread.ticket_id == Ticket.id)
+                .where(
+                    Ticket.created_at >= since,
+                    Ticket.status.in_([s.value for s in lifecycle.ACTIVE]),
+                    or_(Thread.ticket_id.is_(None), Thread.state != POSTED),
+                )
             )
-            recent = list((await tx.session.execute(stmt)).scalars())
+            recent = list((await tx.session.execute(missing)).scalars())
+            newer = exists().where(
+                Message.conversation_id == Thread.conversation_id, Message.id > Thread.mirrored_upto
+            )
+            behind = select(Thread.conversation_id).where(Thread.state == POSTED, newer).distinct()
+            lagging = list((await tx.session.execute(behind)).scalars())
         for ticket_id in recent:
             await self.ensure_thread(ticket_id)
-        for thread in await self.records.threads():
-            if thread.state == POSTED:
-                await self.mirror(thread.conversation_id)
+        for conversation_id in lagging:
+            await self.mirror(conversation_id)
         await self.records.forget_events(self.cfg.event_memory_hours)
 
     # ------------------------------------------------------ Slack actions

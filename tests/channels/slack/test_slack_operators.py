@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from channels.slack.channel import SlackChannel
+from gateway.auth.users import get_user
 from gateway.models import MessageKind, TicketStatus
 from gateway.views import TicketView
 from gateway.web import keys
@@ -120,6 +121,17 @@ async def test_the_catch_up_posts_a_ticket_the_bus_could_not_and_only_once(site:
     assert len(roots) == 1 and ticket.number in roots[0].text
     thread = await channel.records.ticket_thread(ticket.id) if channel.records else None
     assert thread is not None and thread.ts == roots[0].ts
+    # a note the bus could not mirror (Slack refusing again) is mirrored by the next catch-up, once
+    site.stub.rate_limit("chat.postMessage", *([30.0] * 50))
+    alice = await get_user(site.app[keys.SESSIONS], "alice")
+    tries = len(site.stub.calls_of("chat.postMessage"))
+    await site.app[keys.OPERATORS].add_note(ticket.conversation_id, alice, "Called her back, no answer")
+    await until(lambda: len(site.stub.calls_of("chat.postMessage")) > tries, "the bus' try, refused")
+    site.stub.clear_limits()
+    await channel.operators.catch_up()
+    await channel.operators.catch_up()
+    mirrored = [m for m in site.stub.posted(OPS, roots[0].ts) if "Called her back" in m.text]
+    assert len(mirrored) == 1 and "internal note" in mirrored[0].text
 
 
 async def test_the_reply_to_customer_shortcut_sends_ones_own_note(site: SlackSite) -> None:
