@@ -25,9 +25,8 @@ lexical evidence alone, whatever the confidence.
 An answer is given in the customer's language when the result holds the article's
 translation (:mod:`gateway.flow.translations`; signal ``translation``); otherwise the
 article as it is, and :func:`gateway.flow.replies.format_answer` says in the customer's
-language which language it is in.  A frustrated customer's handoff carries the tone in
-its language (:class:`gateway.flow.replies.ToneLang`), so the router's handoff text is
-the apologetic one.
+language which language it is in.  A frustrated customer's handoff (reason
+``frustration``) is told the apologetic text (:func:`gateway.flow.replies.handoff_text`).
 """
 
 from __future__ import annotations
@@ -38,7 +37,6 @@ from gateway.config import BotSettings
 from gateway.flow.degenerate import degenerate, names_topic
 from gateway.flow.intents import Intent, classify
 from gateway.flow.plausible import plausible
-from gateway.flow.replies import FRUSTRATION, ToneLang
 from gateway.flow.signals import (
     ConversationContext,
     declines_options,
@@ -106,7 +104,7 @@ async def decide(
             return picked
     marker = frustration(text)
     if marker:
-        return Decision(Action.HANDOFF, "frustration", ToneLang(lang, FRUSTRATION), question=previous,
+        return Decision(Action.HANDOFF, "frustration", lang, question=previous,
                         signal=marker)
     if intent is Intent.NOT_HELPED or not_helped(text, after_answer=ctx.last_answer_article is not None):
         return Decision(Action.HANDOFF, "not_helped", lang, question=previous or text)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from gateway.language import detect
 from gateway.models import QuickReply
 
-FRUSTRATION = "frustration"  # the tone of a frustrated customer's replies (ToneLang)
+FRUSTRATION = "frustration"  # a handoff's reason that gets the apologetic text
 
 _TEXT: dict[str, dict[str, str]] = {
     "greeting": {
@@ -83,36 +83,18 @@ _LANGUAGE_NAMES = {  # a language's name, in the language of the sentence it is 
     "en": {"en": "English", "fr": "French"},
     "fr": {"en": "anglais", "fr": "français"},
 }
-_TONED = {("handoff", FRUSTRATION): "handoff_frustration"}  # (key, tone) -> the key said instead
-
-
-class ToneLang(str):
-    """A reply language ("fr", "en") that also carries the tone of the replies
-    (``FRUSTRATION``): the policy gives it as a decision's language, and :func:`text`
-    says a toned sentence where it has one ("handoff" -> "handoff_frustration").
-    Everywhere else it is the plain language code (it compares, hashes and serialises
-    as one).  Stopgap: the router would rather call :func:`handoff_text` with the
-    decision's reason."""
-
-    tone: str
-
-    def __new__(cls, code: str, tone: str = "") -> ToneLang:
-        made = super().__new__(cls, code)
-        made.tone = tone
-        return made
 
 
 def text(key: str, lang: str, **kwargs: object) -> str:
-    key = _TONED.get((key, getattr(lang, "tone", "")), key)
     table = _TEXT[key]
-    return table.get(str(lang), table["en"]).format(**kwargs)
+    return table.get(lang, table["en"]).format(**kwargs)
 
 
-def handoff_text(reason: str, lang: str, *, number: str, delay: str) -> str:
+def handoff_text(reason: str, lang: str, *, number: str | None, delay: str) -> str:
     """What the customer is told when handed to a person: apologetic and specific
     after frustration, neutral otherwise."""
-    tone = FRUSTRATION if reason == FRUSTRATION else getattr(lang, "tone", "")
-    return text("handoff", ToneLang(str(lang), tone), number=number, delay=delay)
+    key = "handoff_frustration" if reason == FRUSTRATION else "handoff"
+    return text(key, lang, number=number, delay=delay)
 
 
 def language_name(code: str, said_in: str) -> str:
@@ -151,10 +133,10 @@ def clarify_quick_replies(titles: Sequence[str], lang: str) -> tuple[QuickReply,
 def format_answer(title: str, body: str, lang: str, article_lang: str = "") -> str:
     """The bot's answer in the customer's ``lang``; an article in another language
     (``article_lang``, else detected from its text) is introduced as such."""
-    written_in = article_lang or detect(f"{title}\n{body}", default=str(lang))
+    written_in = article_lang or detect(f"{title}\n{body}", default=lang)
     if written_in != lang:
         intro = text("answer_intro_other_language", lang,
-                     article_language=language_name(written_in, str(lang)))
+                     article_language=language_name(written_in, lang))
     else:
         intro = text("answer_intro", lang)
     return f"{intro}\n\n**{title}**\n\n{body.strip()}\n\n{text('did_it_help', lang)}"

@@ -236,7 +236,7 @@ class Router:
             conv,
             direction="out",
             author=AuthorKind.BOT,
-            text=replies.text("handoff", lang, number=ticket.number, delay=delay),
+            text=replies.handoff_text(decision.reason, lang, number=ticket.number, delay=delay),
             meta={"ticket_number": ticket.number},
         )
         opened = f"Ticket {ticket.number} opened in queue {ticket.queue} ({decision.reason})."
@@ -263,7 +263,7 @@ def _answer_message(tx: Tx, conv: Conversation, decision: Decision) -> Message:
     hit = decision.hit
     return tx.new_message(
         conv.id, conv.channel, direction="out", author=AuthorKind.BOT,
-        text=replies.format_answer(hit.title, hit.answer, decision.lang),
+        text=replies.format_answer(hit.title, hit.answer, decision.lang, article_lang=hit.lang),
         quick_replies=replies.answer_quick_replies(decision.lang),
         meta={"article_id": hit.article_id, "confidence": decision.confidence},
     )
