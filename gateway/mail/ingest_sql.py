@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from gateway.mail import blobs, rate
+from gateway.mail.processing_sql import StoredMail
 
 if TYPE_CHECKING:
     from gateway.flow.hot_sql import HotSql
@@ -75,5 +76,7 @@ async def store(
             "ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1",
             (f"smtp:{client}"[:128], _ts(rate.window_start(now, window_seconds))),
         )
-    await hot.enqueue(tx, job_kind, {"inbound_id": inbound_id})
+    job = await hot.enqueue(tx, job_kind, {"inbound_id": inbound_id})
+    # on the fast path the job is given what it would read back (processing_sql.StoredMail)
+    tx.prepare(job, StoredMail(raw, tuple(str(a)[:320] for a in envelope_to)[:100], envelope_from[:320]))
     return inbound_id

@@ -32,7 +32,7 @@ from gateway.db.tables_mail import MailAttachment, MailInbound, MailParticipant,
 from gateway.flow.job_queue import JobView
 from gateway.flow.jobs import PermanentJobError
 from gateway.flow.tx import Tx
-from gateway.mail import blobs, bounces, quarantine, quick_replies, threading
+from gateway.mail import blobs, bounces, processing_sql, quarantine, quick_replies, threading
 from gateway.mail.addresses import normalise
 from gateway.mail.contracts import AUTO_REPLY, BOUNCE, CUSTOMER, LIST, SPAM_OR_MALFORMED, MailFacts
 from gateway.mail.service import MailService
@@ -64,13 +64,19 @@ class IngestJob:
         if not isinstance(inbound_id, int):
             raise PermanentJobError(f"mail_ingest job without inbound_id: {job.payload!r}")
         release = bool(job.payload.get("release"))
-        async with self.mail.store.read() as tx:
-            row = await tx.session.get(MailInbound, inbound_id)
-            if row is None or row.status != "received":
-                return  # processed before a crash marked the job done, or deleted
-            raw = await blobs.get(tx.session, row.raw_sha256) or b""
-            envelope_to = [str(a) for a in row.envelope_to or []]
-            envelope_from = row.envelope_from
+        stored = job.prepared
+        if isinstance(stored, processing_sql.StoredMail) and not release:
+            # the fast path, right after the accept that wrote it: nothing to read back
+            # (_finish checks the row is still "received" before writing the outcome)
+            raw, envelope_to, envelope_from = stored.raw, list(stored.envelope_to), stored.envelope_from
+        else:
+            async with self.mail.store.read() as tx:
+                row = await tx.session.get(MailInbound, inbound_id)
+                if row is None or row.status != "received":
+                    return  # processed before a crash marked the job done, or deleted
+                raw = await blobs.get(tx.session, row.raw_sha256) or b""
+                envelope_to = [str(a) for a in row.envelope_to or []]
+                envelope_from = row.envelope_from
         facts, failure = await self._parse(raw)
         if facts is None:
             if not release:
@@ -220,6 +226,20 @@ class IngestJob:
         sender: str,
     ) -> None:
         async with self.mail.store.tx() as tx:
+            if tx.hot is not None and decision.follows_id is None:  # SQLite: processing_sql.py
+                if await processing_sql.finish(
+                    tx, tx.hot, inbound_id, conversation_id=result.conversation_id,
+                    message_id=result.message_id,
+                    new_thread=(new_token(), base_subject(facts.subject), decision.follows_id),
+                    participants=self._participants(facts, sender),
+                    suggestion=(decision.candidate_id, decision.candidate_reason)
+                    if decision.candidate_id is not None and decision.conversation_id is None else None,
+                    outcome=_outcome(facts, decision),
+                    details=_details(facts),
+                ):
+                    done = {"inbound_id": inbound_id, "conversation_id": result.conversation_id}
+                    tx.emit("mail.processed", done)
+                return
             session = tx.session
             row = await session.get(MailInbound, inbound_id)
             if row is None or row.status != "received":
@@ -255,13 +275,35 @@ class IngestJob:
             if decision.follows_id is not None:
                 await _note(tx, conv_id, decision.follows_id)
             row.status = "processed"
-            row.mail_class, row.class_reason = facts.mail_class, facts.class_reason[:4000]
-            row.clean_text, row.quoted, row.signature = facts.text, facts.quoted, facts.signature
-            row.thread_rule = decision.rule
+            for name, value in _outcome(facts, decision).items():
+                setattr(row, name, value)
             row.conversation_id, row.stored_message_id = conv_id, result.message_id
             row.processed_at = tx.now()
             row.details = {**(row.details or {}), **_details(facts)}
             tx.emit("mail.processed", {"inbound_id": inbound_id, "conversation_id": conv_id})
+
+
+    def _participants(self, facts: MailFacts, sender: str) -> list[tuple[str, str]]:
+        """The sender (the customer, when the thread is new) and, for a customer's mail,
+        the colleagues on To/Cc: who may write to this conversation."""
+        found = [(normalise(sender), "customer")]
+        if facts.mail_class == CUSTOMER:
+            own = self.mail.own
+            for a in (*facts.to, *facts.cc):
+                if a.address and not own.accepts(a.address) and normalise(a.address) != sender:
+                    found.append((normalise(a.address), "cc"))
+        return found
+
+
+def _outcome(facts: MailFacts, decision: threading.ThreadDecision) -> dict[str, Any]:
+    return {
+        "mail_class": facts.mail_class,
+        "class_reason": facts.class_reason[:4000],
+        "clean_text": facts.text,
+        "quoted": facts.quoted,
+        "signature": facts.signature,
+        "thread_rule": decision.rule,
+    }
 
 
 async def _add_participant(session: Any, conv_id: int, address: str, role: str, tx: Tx) -> None:
