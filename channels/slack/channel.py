@@ -24,6 +24,7 @@ from channels.slack import markup
 from channels.slack.customers import NAME, CustomerSide, Names
 from channels.slack.desk_actions import SlackDeskActions
 from channels.slack.operators import REPLY_SHORTCUT, RESOLVE_ACTION, TAKE_ACTION, OperatorsSide
+from channels.slack.ops_edits import OperatorEdits
 from channels.slack.posting import Pacer, Poster
 from channels.slack.records import SlackRecords
 from channels.slack.transport import SocketMode, build_bolt, setup_http
@@ -48,6 +49,7 @@ class SlackChannel:
         self.poster: Poster | None = None
         self.records: SlackRecords | None = None
         self.socket: SocketMode | None = None
+        self.edits: OperatorEdits | None = None
         self.bolt: Any = None  # the slack_bolt AsyncApp (None: refusing every request)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._app: web.Application | None = None
@@ -70,6 +72,7 @@ class SlackChannel:
             self.cfg, SlackDeskActions(store), self.records, self.poster, self.ctx.settings.base_url
         )
         self.operators.later = lambda coro: self.spawn(coro, "slack-operators")
+        self.edits = OperatorEdits(store, self.records, self.client, self.cfg.customer_prefix)
 
     def setup_routes(self, app: web.Application) -> None:
         """``/slack/events`` and ``/slack/actions`` (refusing everything until bound,
@@ -124,7 +127,10 @@ class SlackChannel:
         if self.operators.is_operators_channel(str(event.get("channel", ""))):
             if event.get("user") and event.get("user") == self.bot_user_id:
                 return
-            await self.operators.on_thread_message(event)
+            if event.get("subtype") in ("message_changed", "message_deleted") and self.edits is not None:
+                await self.edits.on_change(event)
+            else:
+                await self.operators.on_thread_message(event)
         else:
             await self.customers.on_message(event)
 

@@ -59,6 +59,7 @@ class SlackStub:
     calls: list[Call] = field(default_factory=list)
     messages: list[Posted] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
+    deleted: list[Posted] = field(default_factory=list)  # removed with chat.delete
     ephemeral: list[dict[str, Any]] = field(default_factory=list)
     reactions: list[dict[str, Any]] = field(default_factory=list)
     sockets: list[web.WebSocketResponse] = field(default_factory=list)  # Socket Mode connections
@@ -241,6 +242,14 @@ class SlackStub:
                 msg.blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
                 self.updates.append(p)
                 return {"ok": True, "channel": msg.channel, "ts": msg.ts, "text": msg.text}
+        return {"ok": False, "error": "message_not_found"}
+
+    def api_chat_delete(self, p: dict[str, Any]) -> dict[str, Any]:
+        for msg in self.messages:
+            if msg.channel == p.get("channel") and msg.ts == p.get("ts"):
+                self.messages.remove(msg)
+                self.deleted.append(msg)
+                return {"ok": True, "channel": msg.channel, "ts": msg.ts}
         return {"ok": False, "error": "message_not_found"}
 
     def api_chat_postEphemeral(self, p: dict[str, Any]) -> dict[str, Any]:
