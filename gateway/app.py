@@ -101,7 +101,9 @@ def create_app(
 
     the_retriever = retriever if retriever is not None else build_retriever(settings)
     app[keys.RETRIEVER] = the_retriever
-    router = Router(store, the_retriever, settings)
+    # email answers only above its own, stricter threshold (email.answer_threshold)
+    router = Router(store, the_retriever, settings,
+                    channel_thresholds={"email": settings.email.answer_threshold})
     outbox = Outbox(store, channels)
     runner = JobRunner(
         store,
@@ -114,7 +116,7 @@ def create_app(
     if settings.email.enabled:  # --- email (issue 8): mail room, its jobs, API and quarantine page ---
         from gateway.mail.wiring import setup_mail
 
-        setup_mail(app, store, runner, channels, the_retriever)
+        setup_mail(app, store, runner, channels)
     if "slack" in channels:  # --- Slack (issue 11): records, /slack/events|actions or Socket Mode ---
         from channels.slack.wiring import setup_slack
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gateway.config import Settings
@@ -38,6 +39,7 @@ ORDER_WAIT_SECONDS = 0.02
 @dataclass(frozen=True, slots=True)
 class _Seen:
     conversation_id: int
+    channel: str
     skip: str | None
     text: str
     quick_reply: str | None
@@ -46,14 +48,28 @@ class _Seen:
 
 
 class Router:
-    def __init__(self, store: SqlStore, retriever: Retriever, settings: Settings) -> None:
+    def __init__(
+        self, store: SqlStore, retriever: Retriever, settings: Settings,
+        *, channel_thresholds: Mapping[str, float] | None = None,
+    ) -> None:
+        """``channel_thresholds``: a channel's own answer threshold where it is stricter
+        than ``bot.answer_threshold`` (email's ``email.answer_threshold``: a wrong
+        answer by mail costs more than one in a chat)."""
         self.store = store
         self.retriever = retriever
         self.settings = settings
+        self.channel_thresholds = dict(channel_thresholds or {})
 
     @property
     def policy(self) -> PolicyConfig:
         return PolicyConfig.from_settings(self.settings.bot)
+
+    def policy_for(self, channel: str) -> PolicyConfig:
+        policy = self.policy
+        stricter = self.channel_thresholds.get(channel)
+        if stricter is not None and stricter > policy.answer_threshold:
+            return replace(policy, answer_threshold=stricter)
+        return policy
 
     async def handle(self, job: JobView) -> None:
         """Route one message: read and decide outside the lock (retrieval is slow),
@@ -71,7 +87,7 @@ class Router:
         if not seen.skip:
             decision = (
                 await decide(
-                    seen.text, self.retriever, self.policy, quick_reply=seen.quick_reply,
+                    seen.text, self.retriever, self.policy_for(seen.channel), quick_reply=seen.quick_reply,
                     lang_hint=seen.hint, context=seen.context,
                 )
                 if self.settings.bot.enabled
@@ -107,7 +123,7 @@ class Router:
         skip = self._skip_reason(msg, conv)
         context = None if skip else context_from_messages([], message_id)
         hint = msg.meta.get("language_hint") or conv.lang or None
-        return _Seen(conv.id, skip, msg.text, msg.meta.get("quick_reply"), hint, context)
+        return _Seen(conv.id, conv.channel, skip, msg.text, msg.meta.get("quick_reply"), hint, context)
 
     async def _look(self, job: JobView, message_id: int, first: bool = True) -> _Seen | None:
         """What the decision needs, read without a lock; None if already routed."""
@@ -123,7 +139,7 @@ class Router:
                     history = await tx.messages(conv.id, include_internal=True)
                     context = context_from_messages(history, message_id)
                 return _Seen(
-                    conv.id, skip, msg.text, msg.meta.get("quick_reply"),
+                    conv.id, conv.channel, skip, msg.text, msg.meta.get("quick_reply"),
                     msg.meta.get("language_hint") or conv.lang or None, context,
                 )
         await self._wait_for_earlier(job, conv.id)

@@ -1,6 +1,7 @@
 """Plugging the mail room into the application (called by the composition root
-when ``[email] enabled``): the service, its jobs, the email answer threshold,
-the channel's binding, the inspection API and the quarantine page."""
+when ``[email] enabled``): the service, its jobs, the channel's binding, the
+inspection API and the quarantine page.  Email's stricter answer threshold is the
+router's (``Router(channel_thresholds=...)``, set by the composition root)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ from gateway.flow.jobs import JobRunner
 from gateway.flow.store import SqlStore
 from gateway.mail.ingest import INGEST_JOB
 from gateway.mail.processing import IngestJob
-from gateway.mail.routing import ChannelRoute
 from gateway.mail.service import MailService
-from gateway.protocols import Channel, Retriever
+from gateway.protocols import Channel
 from gateway.web import keys
 
 
@@ -23,7 +23,6 @@ def setup_mail(
     store: SqlStore,
     runner: JobRunner,
     channels: Mapping[str, Channel],
-    retriever: Retriever,
 ) -> MailService:
     settings = store.settings
     mail = MailService(store, settings, store.clock, app[keys.SECRET])
@@ -34,10 +33,6 @@ def setup_mail(
     job = IngestJob(mail)
     runner.handlers[INGEST_JOB] = job.handle
     runner.dead_handlers[INGEST_JOB] = job.on_dead
-    if "route" in runner.handlers:
-        runner.handlers["route"] = ChannelRoute.build(
-            store, runner.handlers["route"], retriever, settings
-        ).handle
     app[keys.MAIL] = mail
     from gateway.web.mail_api import setup_mail_api
     from gateway.web.quarantine_admin import setup_quarantine_admin

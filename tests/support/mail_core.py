@@ -22,7 +22,6 @@ from gateway.flow.router import Router
 from gateway.flow.store import SqlStore
 from gateway.mail.ingest import INGEST_JOB, IngestResult, ingest_raw
 from gateway.mail.processing import IngestJob
-from gateway.mail.routing import ChannelRoute
 from gateway.mail.service import MailService
 from gateway.protocols import Hit, SearchResult
 from tests.support.smtp_sink import SmtpSink
@@ -125,13 +124,13 @@ async def build_core(settings: Settings, sink: SmtpSink) -> tuple[MailCore, obje
     )
     channel = EmailChannel(ctx)
     channel.bind_mail(mail)
-    router = Router(store, retriever, settings)
+    router = Router(store, retriever, settings,
+                    channel_thresholds={"email": settings.email.answer_threshold})
     outbox = Outbox(store, {"email": channel})
     ingest = IngestJob(mail)
-    route = ChannelRoute.build(store, router.handle, retriever, settings)
     runner = JobRunner(
         store,
-        {"route": route.handle, "send": outbox.handle, INGEST_JOB: ingest.handle},
+        {"route": router.handle, "send": outbox.handle, INGEST_JOB: ingest.handle},
         settings.jobs,
         dead_handlers={"route": router.on_dead, "send": outbox.on_dead, INGEST_JOB: ingest.on_dead},
     )
