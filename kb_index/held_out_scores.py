@@ -81,6 +81,7 @@ class HeldOutScorer:
         self.bridge: TermBridge | None = loaded.bridge if word_vectors is not None else None
         self.word_vectors = word_vectors
         self._translations: dict[str, dict[str, str]] = {}  # language -> word -> token
+        self._centroid_cache: tuple[list[str], np.ndarray] | None = None
 
     def prepare(self, texts: Sequence[str], cache: EmbeddingCache | None = None) -> None:
         """Translate every content word of ``texts`` now, in one encode and one
@@ -137,15 +138,30 @@ class HeldOutScorer:
         b = self.fusion.centroid_weight
         floor = min(dense.values()) if dense else 0.0
         mixed = dict(dense)
-        for name, rows in self.centroid_rows.items():
-            kept = rows[~blocked[rows]]
-            if not len(kept):
-                continue
-            mean = self.matrix[kept].mean(axis=0)
-            norm = float(np.linalg.norm(mean))
-            cosine = float(mean @ vector) / norm if norm > 0 else 0.0
+        names, unit = self._centroids()
+        cosines = unit @ vector.astype(np.float32)  # every full centroid at once
+        for name, cosine in zip(names, cosines.tolist(), strict=True):
+            rows = self.centroid_rows[name]
+            if blocked[rows].any():  # a held-out or left-out row: this article's mean without it
+                kept = rows[~blocked[rows]]
+                if not len(kept):
+                    continue
+                mean = self.matrix[kept].mean(axis=0)
+                norm = float(np.linalg.norm(mean))
+                cosine = float(mean @ vector) / norm if norm > 0 else 0.0
             mixed[name] = (1.0 - b) * dense.get(name, floor) + b * cosine
         return mixed
+
+    def _centroids(self) -> tuple[list[str], np.ndarray]:
+        """(articles, unit mean of their variant rows), computed once: on an FAQ KB of
+        a hundred variants an article, recomputing them per query was most of a build."""
+        if self._centroid_cache is None:
+            names = list(self.centroid_rows)
+            means = np.stack([self.matrix[self.centroid_rows[n]].mean(axis=0) for n in names]) if names \
+                else np.zeros((0, self.matrix.shape[1]), dtype=np.float32)
+            norms = np.linalg.norm(means, axis=1, keepdims=True)
+            self._centroid_cache = (names, (means / np.where(norms > 0, norms, 1.0)).astype(np.float32))
+        return self._centroid_cache
 
     # ---------------------------------------------------------------- lexical
     def _article_lexical(self, tokens: Sequence[str], blocked_docs: np.ndarray) -> dict[str, float]:

@@ -79,3 +79,45 @@ def test_a_rebuild_with_the_cache_warm_encodes_nothing(tmp_path: Path) -> None:
     calibrations = [(tmp_path / "versions" / v / "calibration.json").read_text("utf-8")
                     for v in versions[-2:]]
     assert calibrations[0].split('"queries"')[0] == calibrations[1].split('"queries"')[0]
+
+
+def test_cached_centroids_give_the_same_features_as_recomputed_ones(tmp_path: Path) -> None:
+    """On an FAQ KB (five variants or more an entry: the variant centroid is mixed in),
+    the centroids computed once equal the per-query means, held-out rows excepted."""
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    topics = {"reset": ["reset my password", "forgot password", "password lost", "cannot log in",
+                        "change my password", "new password please"],
+              "refund": ["get a refund", "money back", "refund my order", "return for refund",
+                         "cancel and refund", "when is my refund"],
+              "ship": ["shipping cost", "delivery time", "where is my parcel", "track my order",
+                       "how long is delivery", "express shipping"]}
+    lines = ["id,question,answer"] + [f"{t},{q},Answer about {t}." for t, qs in topics.items() for q in qs]
+    (kb / "faq.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    embedder = HashEmbedder(64)
+    build_index(kb, tmp_path / "index", embedder, progress=False, self_calibrate=False)
+    loaded = load_current(tmp_path / "index")
+    assert loaded is not None
+    scorer = HeldOutScorer(loaded, FusionConfig())
+    assert len(scorer.centroid_rows) == 3
+    chunks = [loaded.vectors.row(i) for i in range(len(loaded.vectors))]
+    queries = pseudo_queries(load_sources(kb).articles, chunks)
+    vectors = encode_queries(embedder, [q.text for q in queries])
+
+    def recomputed(dense: dict[str, float], vector: np.ndarray, blocked: np.ndarray) -> dict[str, float]:
+        b, floor = scorer.fusion.centroid_weight, min(dense.values())
+        mixed = dict(dense)
+        for name, rows in scorer.centroid_rows.items():
+            mean = scorer.matrix[rows[~blocked[rows]]].mean(axis=0)
+            cosine = float(mean @ vector) / float(np.linalg.norm(mean))
+            mixed[name] = (1 - b) * dense.get(name, floor) + b * cosine
+        return mixed
+
+    reference = HeldOutScorer(loaded, FusionConfig())
+    reference._with_centroids = recomputed  # type: ignore[method-assign]
+    for query, vector in zip(queries, vectors, strict=True):
+        for probe in (Probe(query.text, "en", query.held_out), Probe(query.text, "en")):
+            top, features = scorer.features(vector, probe)
+            top_r, features_r = reference.features(vector, probe)
+            assert top == top_r
+            assert features == pytest.approx(features_r, abs=1e-5)
