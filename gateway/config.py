@@ -122,7 +122,6 @@ class EmailSettings:
     answer_threshold: float = 0.85  # the bot answers email only above this (stricter than chat)
     auto_replies_per_sender_per_day: int = 1  # automatic mails to one address in 24 h
     automated_per_conversation_per_hour: int = 5
-    reopen_days: int = 14  # a reply to a resolved conversation reopens it within this; else a new one
     parse_timeout: float = 20.0  # seconds; a message taking longer is quarantined
     # --- end of transport block ---
     # --- IMAP mailboxes (channels/email/imap_in.py) ---
@@ -286,10 +285,17 @@ def _coerce(value: Any, typ: Any, name: str) -> Any:
     raise ConfigError(f"{name}: expected {getattr(typ, '__name__', typ)}, got {value!r}")
 
 
+MOVED = {  # settings that were merged into another: the error names the new one
+    "email.reopen_days": "tickets.reopen_days (one window for every channel)",
+}
+
+
 def _apply(section_obj: Any, values: Mapping[str, Any], section: str) -> None:
     hints = typing.get_type_hints(type(section_obj))
     known = {f.name for f in dataclasses.fields(section_obj)}
     for key, value in values.items():
+        if f"{section}.{key}" in MOVED:
+            raise ConfigError(f"{section}.{key} is now {MOVED[f'{section}.{key}']}")
         if key not in known:
             raise ConfigError(f"unknown setting {section}.{key}")
         typ = hints[key]

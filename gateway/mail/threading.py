@@ -10,7 +10,7 @@
 3. otherwise a new conversation, carrying a "possibly the same as G-…"
    suggestion when a token or the sender pointed at one.
 
-A conversation resolved more than ``email.reopen_days`` ago is not reopened: the
+A conversation resolved more than ``tickets.reopen_days`` ago is not reopened: the
 mail opens a new conversation that follows it.
 """
 
@@ -132,7 +132,7 @@ async def _joined(
     conv = await session.get(Conversation, conversation_id)
     if conv is None:
         return ThreadDecision(None, "new")
-    window = timedelta(days=mail.cfg.reopen_days)
+    window = timedelta(days=mail.settings.tickets.reopen_days)
     if conv.state == ConversationState.RESOLVED.value and conv.updated_at < now - window:
         return ThreadDecision(None, f"{rule}_after_resolved", follows_id=conv.id)
     return ThreadDecision(conv.id, rule)

@@ -31,6 +31,7 @@ def test_config_file_from_environment(tmp_path: Path) -> None:
     [
         ("[server]\nprot = 1\n", {}, "unknown setting server.prot"),
         ("[nope]\nx = 1\n", {}, "unknown section [nope]"),
+        ("[email]\nreopen_days = 14\n", {}, "email.reopen_days is now tickets.reopen_days"),
         ("[server]\nport = 'eighty'\n", {}, "server.port: expected int"),
         ("[server\n", {}, "g.toml"),
         ("", {"GUICHET_BOT_ENABLED": "maybe"}, "bot.enabled: expected bool"),

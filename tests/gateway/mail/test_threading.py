@@ -125,7 +125,7 @@ async def test_resolved_reopens_within_the_window_else_a_new_linked_conversation
         assert (await tx.conversation(conv_id)).state != ConversationState.RESOLVED.value
 
     await resolve()
-    mc.clock.advance(days=mc.settings.email.reopen_days + 1)
+    mc.clock.advance(days=mc.settings.tickets.reopen_days + 1)
     late = await mc.receive(make_mail("Months later", subject=f"Re: [#{number}]"))
     r = await row(mc, late.inbound_id)
     assert r.conversation_id != conv_id and r.thread_rule == "subject_token_after_resolved"
