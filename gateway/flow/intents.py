@@ -136,12 +136,21 @@ _HUMAN = [
     re.compile(rf"\b(je veux|je voudrais|j aimerais|je souhaite|passez moi|donnez moi|me passer) {_PERSON_FR}\b"),
     re.compile(rf"\ben relation avec {_PERSON_FR}\b"),
     re.compile(r"\b(no|non) (talk|speak|parler)\b"),
+    # someone to call: "is there someone I can call", "a number I can ring", "puis-je appeler quelqu un"
+    re.compile(r"\b(someone|somebody|anyone|anybody|a person|a human|a number) (i|we) (can|could) "
+               r"(call|phone|ring|talk to|speak to|speak with)\b"),
+    re.compile(r"\b(can|could|may) (i|we) (call|phone|ring) (someone|somebody|anyone|you|a person|support)\b"),
+    re.compile(r"\b(puis je|je peux|peut on|est ce que je peux|on peut) (appeler|telephoner a|joindre) "
+               r"(quelqu un|un conseiller|une personne|le service client|le support|vos services)\b"),
+    re.compile(r"\b(un numero|quelqu un) (a appeler|que je peux appeler|a qui parler|pour parler)\b"),
 ]
 
 _GREETING = re.compile(
     r"^((hi|hello|hey|hiya|yo|good (morning|afternoon|evening)|greetings|bonjour|bonsoir|salut|"
     r"coucou|allo|hola|re)( there| everyone| all| a tous| tout le monde| madame| monsieur)?\s*)+"
-    r"(is (anyone|anybody|someone) there|anyone there|il y a quelqu un|y a quelqu un|vous etes la)?$"
+    r"(is (anyone|anybody|someone) there|anyone there|il y a quelqu un|y a quelqu un|vous etes la|"
+    r"(comment )?ca va|comment allez vous|vous allez bien|tu vas bien|how are you( doing)?|how s it going|"
+    r"how r you|what s up|sup)?$"
     r"|^(is (anyone|anybody|someone) there|anyone there|il y a quelqu un|y a quelqu un|"
     r"(est ce que |est ce qu )?(quelqu un|vous) (peut|pouvez|pourrait|pourriez) m aider|"
     r"can (someone|anyone|somebody|anybody|you) help( me)?|i need (some )?help|j ai besoin d aide)$"

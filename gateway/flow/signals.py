@@ -53,6 +53,19 @@ _USELESS = re.compile(
     r"n importe quoi|ridicule|lamentable|pathetique|debile|stupide|perte de temps|"
     r"insupportable|inadmissible|scandaleux|honteux)\b"
 )
+# Insults aimed at the company or its people, with no swear word in them.
+_INSULT = re.compile(
+    r"\b((vous etes|vous etes vraiment|z etes|t es|tu es|ils sont|votre (service|boite|societe|equipe) est)"
+    r" (des |une |un |vraiment |tous |completement |trop )*"
+    r"(incapables?|incompetents?|nuls?|nulles?|amateurs?|guignols?|clowns?|bons a rien|escrocs?|voleurs?|"
+    r"arnaqueurs?|bande de .+|une blague|une honte|une arnaque)|"
+    r"(you|you guys|you people|your (company|service|team|support)) (are|r|is) "
+    r"(so |really |completely |totally |all |a bunch of |such )*"
+    r"(incompetent|useless|hopeless|clowns?|idiots?|amateurs?|a joke|a scam|a disgrace|thieves|crooks|liars)|"
+    r"what a (joke|scam|disgrace|farce|shambles|mess)|joke of a (company|service|bank|business)|"
+    r"quelle (blague|arnaque|honte|bande)|c est une (blague|arnaque|honte)|(bande d|bande de) (incapables|"
+    r"escrocs|guignols|nuls|voleurs))\b"
+)
 _ALREADY_TOLD = re.compile(
     r"\b(i (already|just) (told|said|explained|wrote)|i ve already (told|said|explained)|"
     r"as i (already )?(said|told you|wrote)|told you already|how many times|"
@@ -81,13 +94,15 @@ def _shouting(text: str) -> bool:
 
 
 def frustration(text: str) -> str | None:
-    """Why this message sounds frustrated ("swearing", "useless", "already_told",
+    """Why this message sounds frustrated ("swearing", "useless", "insult", "already_told",
     "shouting", "punctuation", "doesnt_work"), or None."""
     folded = fold(text)
     if _SWEARING.search(folded):
         return "swearing"
     if _USELESS.search(folded):
         return "useless"
+    if _INSULT.search(folded):
+        return "insult"
     if _ALREADY_TOLD.search(folded):
         return "already_told"
     if _shouting(text):

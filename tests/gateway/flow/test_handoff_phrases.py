@@ -4,9 +4,8 @@ goes through the live decision with a retriever that answers everything with
 confidence 0.99, the worst case.
 
 The phrases were written for this test (French and English, typos, SMS spelling,
-capitals), not taken from any evaluation set.  The ``GAPS`` are phrases the decision
-does not recognise yet: marked strict xfail, so the test fails the day they pass and
-the mark must go (the intents and signals live in gateway/flow, outside this work)."""
+capitals), not taken from any evaluation set.  ``NOT_SIGNALS`` are questions that
+look like one of those and must still reach the knowledge base."""
 
 from __future__ import annotations
 
@@ -30,23 +29,21 @@ PERSON = [
     "conseiller", "un conseiller stp", "operator", "operateur svp", "can I talk to a real person",
     "I need a human not a bot", "passez-moi quelqu'un du service client", "jveux parler a qqn",
     "speak to a representative please", "un vrai humain",
+    "is there someone I can call?", "is there anyone I could phone?", "puis-je appeler quelqu'un ?",
 ]
 ANGRY = [
     "this is ridiculous", "your bot is useless", "WHY IS NOTHING WORKING",
     "c'est n'importe quoi votre service", "j'en ai marre, ça fait une heure !!!",
     "putain ça marche pas", "THIS IS A JOKE",
+    "vous êtes des incapables", "vous êtes nuls", "what a joke of a company",
+    "vous êtes vraiment des amateurs",
+    "you people are incompetent", "what a scam",
 ]
 CHITCHAT = ["hello", "bonjour", "merci beaucoup", "thanks!", "hi there", "bonne journée", "ok",
-            "cool thanks", "good morning", "bonsoir", "test", "???", "👍"]
-GAPS = {
-    "is there someone I can call?": "a person asked for as 'someone I can call'",
-    "vous êtes des incapables": "an insult with no swear word",
-    "vous êtes nuls": "'nuls' (only 'c'est nul' is known)",
-    "what a joke of a company": "'joke' is not a frustration word",
-    "salut ça va ?": "'ça va' is not a greeting",
-}
-
-
+            "cool thanks", "good morning", "bonsoir", "test", "???", "👍", "salut ça va ?",
+            "hi, how are you?", "bonjour comment allez-vous"]
+NOT_SIGNALS = ["how are you charging me twice?", "ça va être long ?", "vous êtes ouverts le dimanche ?",
+               "you are charging me too much", "hello how are you, my card is blocked"]
 @pytest.mark.parametrize("text", PERSON + ANGRY)
 async def test_a_person_request_or_anger_is_handed_off(text: str) -> None:
     decision = await decide(text, AnswersEverything(), CONFIG)
@@ -59,11 +56,7 @@ async def test_chitchat_never_gets_an_article(text: str) -> None:
     assert decision.action is not Action.ANSWER, (text, decision.reason)
 
 
-@pytest.mark.parametrize("text", [pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=why))
-                                  for t, why in sorted(GAPS.items())])
-async def test_known_gaps(text: str) -> None:
+@pytest.mark.parametrize("text", NOT_SIGNALS)
+async def test_a_question_that_only_looks_like_one_is_searched(text: str) -> None:
     decision = await decide(text, AnswersEverything(), CONFIG)
-    if text.startswith("salut"):
-        assert decision.action is Action.SMALLTALK  # a greeting, answered as one
-    else:
-        assert decision.action is Action.HANDOFF
+    assert decision.action is Action.ANSWER, (text, decision.reason)
