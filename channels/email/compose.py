@@ -94,3 +94,8 @@ def compose(outbound: Outbound, plan: OutboundPlan, now: datetime) -> EmailMessa
     msg.set_content(text_body(outbound, plan))
     msg.add_alternative(html_body(outbound, plan), subtype="html")
     return msg
+
+
+def render(outbound: Outbound, plan: OutboundPlan, now: datetime) -> bytes:
+    """:func:`compose`, serialised as the relay receives it."""
+    return compose(outbound, plan, now).as_bytes()

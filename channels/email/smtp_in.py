@@ -59,6 +59,7 @@ class MailHandler:
     ) -> str:
         client = _peer(session)
         cfg = self.mail.cfg
+        self.mail.note_smtp()  # background mail processing yields to sessions (processing.py)
         if client and cfg.rate_limit_messages > 0:
             async with self.mail.store.read() as tx:
                 sent = await rate.count(tx.session, f"smtp:{client}", tx.now(), cfg.rate_limit_window_seconds)
@@ -81,6 +82,7 @@ class MailHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.mail.note_smtp()
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")

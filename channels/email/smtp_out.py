@@ -57,10 +57,11 @@ async def local_hostname() -> str:
 
 
 async def deliver(
-    relay: RelayConfig, message: EmailMessage, sender: str, recipients: list[str]
+    relay: RelayConfig, message: EmailMessage | bytes, sender: str, recipients: list[str]
 ) -> dict[str, tuple[int, str]]:
     """Send to ``recipients``; returns the refused ones ``{address: (code, text)}``
-    (an empty dict: every recipient accepted with 250)."""
+    (an empty dict: every recipient accepted with 250).  ``message`` may be given
+    already serialised (the channel renders it off the event loop)."""
     tls = relay.security == "tls"
     client = aiosmtplib.SMTP(
         hostname=relay.host,
@@ -78,7 +79,8 @@ async def deliver(
     try:
         if relay.username:
             await client.login(relay.username, relay.password)
-        refused, _reply = await client.sendmail(sender, recipients, message.as_bytes())
+        data = message if isinstance(message, bytes) else message.as_bytes()
+        refused, _reply = await client.sendmail(sender, recipients, data)
         return {addr: (resp.code, resp.message) for addr, resp in refused.items()}
     except aiosmtplib.SMTPRecipientsRefused as exc:
         return {r.recipient: (r.code, r.message) for r in exc.recipients}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from dataclasses import dataclass, field
 
 from gateway.clock import Clock
@@ -22,6 +23,7 @@ class MailService:
     secret: bytes
     parser: MailParser | None = None  # plugged in by the email channel (bind_mail)
     own: OwnAddresses = field(init=False)
+    smtp_seen: float = field(default=0.0, init=False)  # monotonic time of the last SMTP MAIL/DATA
 
     def __post_init__(self) -> None:
         self.own = OwnAddresses(self.settings.email.addresses)
@@ -33,6 +35,14 @@ class MailService:
     @property
     def id_domain(self) -> str:
         return self.cfg.message_id_domain or self.own.primary.rpartition("@")[2] or "localhost"
+
+    def note_smtp(self) -> None:
+        """An SMTP transaction is under way (the listener calls this at MAIL and DATA)."""
+        self.smtp_seen = time.monotonic()
+
+    def smtp_busy(self, window: float) -> bool:
+        """Did an SMTP client send MAIL or DATA within the last ``window`` seconds?"""
+        return time.monotonic() - self.smtp_seen < window
 
     def sign(self, purpose: str, value: str, length: int = 20) -> str:
         """A deterministic, unguessable tag for ``value`` (the server's secret)."""
