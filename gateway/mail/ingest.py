@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.db.tables_mail import MailInbound
 from gateway.mail import blobs, ingest_sql, rate
 from gateway.mail.addresses import first_address, normalise
+from gateway.mail.processing_sql import StoredMail
 from gateway.mail.service import MailService
 
 INGEST_JOB = "mail_ingest"
@@ -128,7 +129,8 @@ async def ingest_raw(
             await tx.session.flush()
             if client:
                 await rate.bump(tx.session, f"smtp:{client}", now, mail.cfg.rate_limit_window_seconds)
-            tx.enqueue(INGEST_JOB, {"inbound_id": row.id})
+            job = tx.enqueue(INGEST_JOB, {"inbound_id": row.id})
+            tx.prepare(job, StoredMail(raw, tuple(row.envelope_to), row.envelope_from))
             return IngestResult(row.id, duplicate=False)
     except (IntegrityError, sqlite3.IntegrityError):
         # A concurrent delivery of the same message committed first.
