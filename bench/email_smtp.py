@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import signal
 import sqlite3
 import tempfile
@@ -154,6 +155,31 @@ def processed(db: Path) -> int:
         return int(conn.execute("SELECT count(*) FROM mail_inbound WHERE status = 'processed'").fetchone()[0])
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _settled(db: Path, count: int, timeout: float) -> bool:
+    """Wait (bounded) until ``count`` mails are processed and no job is queued or
+    running: every reply relayed.  False on timeout."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        with sqlite3.connect(db) as conn:
+            busy = conn.execute(
+                "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')"
+            ).fetchone()[0]
+        if not busy and processed(db) >= count:
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
 def case_label(clients: int) -> str:
     return "1 client" if clients == 1 else f"{clients} concurrent clients"
 
@@ -191,15 +217,25 @@ async def bench_email(opts: PerfOptions, eopts: EmailOptions | None = None) -> B
                 async with app:
                     await drive(raw_sink.port, messages.batch("raw", 3), 1, eopts.timeout)  # warm, not timed
                     await drive(app.port, messages.batch("ours", 3), 1, eopts.timeout)
+                    await _settled(work / "data" / "guichet.db", 3, eopts.timeout)
+                    cpu_before, first = cpu_seconds(app.pid), len(messages.sent["ours"])
                     for clients in eopts.clients:
                         await _case(result, case_label(clients), app.port, raw_sink.port, clients, eopts,
                                     messages, "ours")
+                    total = len(messages.sent["ours"])
+                    if await _settled(work / "data" / "guichet.db", total, 4 * eopts.timeout):
+                        per_mail = 1000 * (cpu_seconds(app.pid) - cpu_before) / max(total - first, 1)
+                        result.params["app_cpu_ms_per_mail"] = round(per_mail, 1)
                 _check_committed(result, work / "data" / "guichet.db", messages.sent["ours"], "")
                 async with accept_only:  # the accept alone: no job runs, not even the fast path
                     await drive(accept_only.port, messages.batch("accept", 3), 1, eopts.timeout)
+                    cpu_before, first = cpu_seconds(accept_only.pid), len(messages.sent["accept"])
                     clients = max(eopts.clients)
                     await _case(result, f"{case_label(clients)}, job workers off", accept_only.port,
                                 raw_sink.port, clients, eopts, messages, "accept")
+                    per_mail = 1000 * (cpu_seconds(accept_only.pid) - cpu_before) / max(
+                        len(messages.sent["accept"]) - first, 1)
+                    result.params["accept_only_cpu_ms_per_mail"] = round(per_mail, 1)
                 _check_committed(result, work / "data-accept" / "guichet.db", messages.sent["accept"],
                                  "accept_only_")
         except Exception as exc:
@@ -215,6 +251,12 @@ async def bench_email(opts: PerfOptions, eopts: EmailOptions | None = None) -> B
             f"{result.params['committed_once']} of {result.params['sent']} messages sent to ours are "
             f"committed exactly once; {result.params['processed_when_stopped']} fully processed by the "
             "job workers when the app stopped")
+    if "app_cpu_ms_per_mail" in result.params:
+        result.notes.append(
+            f"CPU of the app process per mail (user + system, from the first timed message until every "
+            f"mail was processed and its reply relayed): {result.params['app_cpu_ms_per_mail']} ms; "
+            f"the accept alone (job workers off): {result.params.get('accept_only_cpu_ms_per_mail')} ms "
+            "(less load-sensitive than the rates)")
     if "accept_only_sent" in result.params:
         result.notes.append(
             "'job workers off': a second app process with jobs.workers = 0 (no parsing, threading or "

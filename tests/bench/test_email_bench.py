@@ -30,6 +30,10 @@ def test_tiny_email_bench_commits_every_message_once(
     # every case sends tiny.messages to each side, plus a few unmeasured warm-up messages
     assert params["sent"] >= tiny.messages * len(tiny.clients)
     assert params["committed"] == params["committed_once"] == params["sent"]
+    # the bench waits for the jobs: every mail processed (none lost to the yield to SMTP
+    # sessions) and the app's CPU per mail measured
+    assert params["processed_when_stopped"] == params["sent"]
+    assert params["app_cpu_ms_per_mail"] > 0 and params["accept_only_cpu_ms_per_mail"] > 0
     # the second process (job workers off): the same check
     assert params["accept_only_sent"] >= tiny.messages
     accepted = params["accept_only_sent"]
