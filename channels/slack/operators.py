@@ -289,9 +289,9 @@ class OperatorsSide:
             return
         try:
             if to_customer:
-                await self.desk.reply_once(thread.conversation_id, user, text, external_id)
+                await self.desk.reply_from_slack(thread.conversation_id, user, text, external_id)
             else:
-                await self.desk.note_once(thread.conversation_id, user, text, external_id)
+                await self.desk.note_from_slack(thread.conversation_id, user, text, external_id)
         except (ConflictError, InvalidInputError, NotFoundError) as exc:
             self.later(self.react(channel, ts, "no_entry"))
             self.later(self.tell(channel, slack_user, thread_ts, f"Not sent to the customer: {exc}."))

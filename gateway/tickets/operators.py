@@ -98,9 +98,23 @@ class SqlOperatorService:
         await tx.emit_ticket("ticket.updated", ticket)
 
     async def reply(self, conversation_id: int, user: UserView, text: str) -> MessageView:
+        view = await self.reply_once(conversation_id, user, text)
+        assert view is not None  # no external id: always stored
+        return view
+
+    async def reply_once(
+        self, conversation_id: int, user: UserView, text: str,
+        *, external_id: str | None = None, meta: dict[str, Any] | None = None,
+    ) -> MessageView | None:
+        """A customer-visible reply: the operator takes the ticket (a conflict if
+        someone else owns it; a ticket is opened if there is none).  With an
+        ``external_id`` (a reply written in another tool, e.g. a Slack message) it
+        is stored once: None when that id is stored already (a retried delivery)."""
         text = _clean(text)
         async with self.store.tx(fast=True) as tx:
             conv = await tx.lock_conversation(conversation_id)
+            if external_id is not None and await tx.find_external(conv.channel, external_id) is not None:
+                return None
             ticket = await active_ticket(tx, conv.id)
             if ticket is None:
                 ticket = await tx.open_ticket(conv, subject="(opened by an operator)", reason="operator")
@@ -114,6 +128,8 @@ class SqlOperatorService:
                 text=text,
                 author_id=user.id,
                 author_name=_name(user),
+                external_id=external_id,
+                meta=meta,
             )
             first = ticket.first_response_at is None
             await hooks.on_human_reply(tx, ticket, msg)  # first / next response clocks
@@ -123,9 +139,21 @@ class SqlOperatorService:
             return message_view(msg)
 
     async def add_note(self, conversation_id: int, user: UserView, text: str) -> MessageView:
+        view = await self.note_once(conversation_id, user, text)
+        assert view is not None  # no external id: always stored
+        return view
+
+    async def note_once(
+        self, conversation_id: int, user: UserView, text: str,
+        *, external_id: str | None = None, meta: dict[str, Any] | None = None,
+    ) -> MessageView | None:
+        """An internal note (never sent to the customer); stored once per
+        ``external_id`` as :meth:`reply_once`."""
         text = _clean(text)
         async with self.store.tx() as tx:
             conv = await tx.lock_conversation(conversation_id)
+            if external_id is not None and await tx.find_external(conv.channel, external_id) is not None:
+                return None
             msg = await tx.add_message(
                 conv,
                 direction="out",
@@ -134,6 +162,8 @@ class SqlOperatorService:
                 text=text,
                 author_id=user.id,
                 author_name=_name(user),
+                external_id=external_id,
+                meta=meta,
             )
             return message_view(msg)
 
