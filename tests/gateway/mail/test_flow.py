@@ -44,7 +44,9 @@ async def test_customer_mail_gets_one_threaded_bot_reply(mc: MailCore) -> None:
     assert msg["Message-ID"].endswith("@guichet.test>")
     assert msg["Subject"].startswith("Re: Password problem")
     assert msg.get_content_type() == "multipart/alternative"
-    text = msg.get_body(("plain",)).get_content()
+    plain = msg.get_body(("plain",))
+    assert plain is not None
+    text = plain.get_content()
     assert "Answer of reset-password" in text
     assert "1. Yes, solved" in text and "2. No, talk to a person" in text
     assert "reach a person" in text
@@ -87,7 +89,9 @@ async def test_email_answers_only_above_its_stricter_threshold(mc: MailCore) -> 
     mc.settings.bot.answer_threshold = 0.7  # chat would answer 0.8; email asks 0.85
     await mc.receive(make_mail("Where is my invoice for March?", subject="Invoice"))
     sent = mc.sink.wait_for(1)
-    text = sent[0].message.get_body(("plain",)).get_content()
+    plain = sent[0].message.get_body(("plain",))
+    assert plain is not None
+    text = plain.get_content()
     assert "Answer of invoices" not in text and "ticket number is G-" in text
     assert "[#G-" in sent[0].message["Subject"]
 
