@@ -29,3 +29,10 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def sqlite_text(value: datetime) -> str:
+    """An aware datetime as :class:`UTCDateTime` stores it on SQLite (naive UTC, text
+    with microseconds): for statements run on the sqlite3 connection itself
+    (``gateway.flow.hot_sql`` and the mail room's plain-SQL paths)."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")

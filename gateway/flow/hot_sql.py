@@ -11,7 +11,7 @@ takes (and PostgreSQL always).
 
 The rows written here may be cached by the ORM session that the group commit
 shares between the units of a batch: a row updated here is dropped from that
-session's identity map (``_forget``), so a later unit reads it afresh.
+session's identity map (``forget``), so a later unit reads it afresh.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +26,7 @@ from sqlalchemy.orm.util import identity_key
 
 from gateway.db.rows import build
 from gateway.db.tables import Base, Conversation, IdentityRow, Job, Message
+from gateway.db.types import sqlite_text
 from gateway.flow import job_queue
 from gateway.flow.job_queue import JobView, LeaseLost
 from gateway.models import (
@@ -58,11 +58,6 @@ class FreshMessage:
     identity: IdentityRow
 
 
-def _ts(value: datetime) -> str:
-    """A UTC datetime as SQLAlchemy stores it on SQLite (``gateway.db.types.UTCDateTime``)."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-
 def _json(value: Any) -> str:
     return json.dumps(value)
 
@@ -87,9 +82,10 @@ class HotSql:
             self._db = found
         return self._db
 
-    def _forget(self, model: type[Base], row_id: int) -> None:
-        """Drop a row this transaction changed from the shared session's cache."""
-        obj = self.session.identity_map.get(identity_key(model, row_id))
+    def forget(self, model: type[Base], key: Any) -> None:
+        """Drop a row this transaction changed in plain SQL from the shared
+        session's cache (a later unit of the batch then reads it afresh)."""
+        obj = self.session.identity_map.get(identity_key(model, key))
         if obj is not None:
             self.session.expunge(obj)
 
@@ -108,7 +104,7 @@ class HotSql:
         if row is None:
             customer_id = db.execute(
                 "INSERT INTO customers (display_name, lang, created_at) VALUES (?, '', ?) RETURNING id",
-                (who.display_name, _ts(now)),
+                (who.display_name, sqlite_text(now)),
             ).fetchone()[0]
             identity_id = db.execute(
                 "INSERT INTO identities (customer_id, channel, address, display_name) "
@@ -121,7 +117,7 @@ class HotSql:
             if who.display_name and name != who.display_name:
                 name = who.display_name
                 db.execute("UPDATE identities SET display_name = ? WHERE id = ?", (name, identity_id))
-                self._forget(IdentityRow, identity_id)
+                self.forget(IdentityRow, identity_id)
         conv_row = db.execute(
             "SELECT id, customer_id, identity_id, state, lang FROM conversations "
             "WHERE channel = ? AND thread_key = ? ORDER BY id DESC LIMIT 1",
@@ -134,7 +130,7 @@ class HotSql:
                 "INSERT INTO conversations (customer_id, identity_id, channel, thread_key, state, lang, "
                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (customer_id, identity_id, inbound.channel, inbound.thread_key, state, lang,
-                 _ts(now), _ts(now)),
+                 sqlite_text(now), sqlite_text(now)),
             ).fetchone()[0]
             conv_customer, conv_identity = customer_id, identity_id
         else:
@@ -143,11 +139,12 @@ class HotSql:
                 state = ConversationState.BOT.value
                 db.execute(
                     "UPDATE conversations SET state = ?, assignee_id = NULL, updated_at = ? WHERE id = ?",
-                    (state, _ts(now), conv_id),
+                    (state, sqlite_text(now), conv_id),
                 )
             else:
-                db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (_ts(now), conv_id))
-            self._forget(Conversation, conv_id)
+                db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
+                           (sqlite_text(now), conv_id))
+            self.forget(Conversation, conv_id)
         msg = build(
             Message, conversation_id=conv_id, channel=inbound.channel, external_id=inbound.external_id,
             direction="in", author_kind=AuthorKind.CUSTOMER.value, author_id=None,
@@ -177,7 +174,7 @@ class HotSql:
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (msg.conversation_id, msg.channel, msg.external_id, msg.direction, msg.author_kind,
              msg.author_id, msg.author_name, msg.kind, msg.text, msg.html, _json(msg.quick_replies),
-             _json(msg.meta), msg.delivery, msg.outbound_key, _ts(msg.created_at)),
+             _json(msg.meta), msg.delivery, msg.outbound_key, sqlite_text(msg.created_at)),
         ).fetchone()[0])
 
     async def enqueue(self, tx: Tx, kind: str, payload: dict[str, Any]) -> Job:
@@ -189,8 +186,9 @@ class HotSql:
             "locked_until, locked_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "RETURNING id",
             (job.kind, _json(job.payload), job.conversation_id, job.status, job.attempts,
-             job.max_attempts, _ts(job.run_at), _ts(job.locked_until) if job.locked_until else None,
-             job.locked_by, _ts(job.created_at), _ts(job.updated_at)),
+             job.max_attempts, sqlite_text(job.run_at),
+             sqlite_text(job.locked_until) if job.locked_until else None,
+             job.locked_by, sqlite_text(job.created_at), sqlite_text(job.updated_at)),
         ).fetchone()[0])
         tx.track_job(job)
         return job
@@ -216,7 +214,7 @@ class HotSql:
             info = {"action": "none", "reason": "operator_took_over"} if handled else routed
             db.execute("UPDATE messages SET meta = ? WHERE id = ?",
                        (_json({**meta, "routed": True, **info}), msg_id))
-            self._forget(Message, msg_id)
+            self.forget(Message, msg_id)
             if not handled:
                 await self.add_reply(tx, fresh, reply)
                 answered = True
@@ -229,8 +227,8 @@ class HotSql:
         db = await self.db()
         conv, ident = fresh.conversation, fresh.identity
         msg.id = self._insert_message(db, msg)
-        db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (_ts(tx.now()), conv.id))
-        self._forget(Conversation, conv.id)
+        db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (sqlite_text(tx.now()), conv.id))
+        self.forget(Conversation, conv.id)
         job = await self.enqueue(tx, "send", {"message_id": msg.id, "conversation_id": conv.id})
         tx.prepare(job, Outbound(
             message_id=msg.id, conversation_id=conv.id, channel=conv.channel, thread_key=conv.thread_key,
@@ -245,7 +243,7 @@ class HotSql:
     async def mark_sent(self, message_id: int) -> None:
         db = await self.db()
         db.execute("UPDATE messages SET delivery = ? WHERE id = ?", (DeliveryStatus.SENT.value, message_id))
-        self._forget(Message, message_id)
+        self.forget(Message, message_id)
 
     async def complete_job(self, tx: Tx, job: JobView) -> None:
         """``job_queue.complete``: done, fenced by the lease token, else :class:`LeaseLost`."""
@@ -253,9 +251,9 @@ class HotSql:
         cur = db.execute(
             "UPDATE jobs SET status = ?, locked_until = NULL, updated_at = ? "
             "WHERE id = ? AND locked_by = ? AND status = ?",
-            (job_queue.DONE, _ts(tx.now()), job.id, job.lock, job_queue.RUNNING),
+            (job_queue.DONE, sqlite_text(tx.now()), job.id, job.lock, job_queue.RUNNING),
         )
         if cur.rowcount != 1:
             raise LeaseLost(f"job {job.id} ({job.kind}): lease {job.lock} no longer held")
-        self._forget(Job, job.id)
+        self.forget(Job, job.id)
         job.completed = True

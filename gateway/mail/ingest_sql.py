@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from gateway.db.types import sqlite_text
 from gateway.mail import blobs, rate
 from gateway.mail.processing_sql import StoredMail
 
@@ -19,11 +19,6 @@ if TYPE_CHECKING:
     from gateway.flow.hot_sql import HotSql
     from gateway.flow.tx import Tx
     from gateway.mail.ingest import HeaderPeek
-
-
-def _ts(value: datetime) -> str:
-    """A UTC datetime as ``gateway.db.types.UTCDateTime`` stores it on SQLite."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 async def existing(hot: HotSql, source_ref: str, key: str | None) -> int | None:
@@ -58,7 +53,7 @@ async def store(
     db.execute(
         "INSERT INTO mail_blobs (sha256, size, content, created_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (sha256) DO NOTHING",
-        (sha, len(raw), raw, _ts(now)),
+        (sha, len(raw), raw, sqlite_text(now)),
     )
     inbound_id = int(db.execute(
         "INSERT INTO mail_inbound (source, source_ref, dedupe_key, raw_sha256, size, envelope_from, "
@@ -68,13 +63,13 @@ async def store(
         "RETURNING id",
         (source, source_ref[:512], key, sha, len(raw), envelope_from[:320],
          json.dumps([str(a)[:320] for a in envelope_to][:100]), client[:64], peek.message_id,
-         peek.from_address, peek.from_name, peek.subject, _ts(now)),
+         peek.from_address, peek.from_name, peek.subject, sqlite_text(now)),
     ).fetchone()[0])
     if client:
         db.execute(
             "INSERT INTO mail_rate_counts (key, window_start, count) VALUES (?, ?, 1) "
             "ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1",
-            (f"smtp:{client}"[:128], _ts(rate.window_start(now, window_seconds))),
+            (f"smtp:{client}"[:128], sqlite_text(rate.window_start(now, window_seconds))),
         )
     job = await hot.enqueue(tx, job_kind, {"inbound_id": inbound_id})
     # on the fast path the job is given what it would read back (processing_sql.StoredMail)

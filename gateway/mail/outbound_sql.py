@@ -17,10 +17,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm.util import identity_key
-
-from gateway.db.tables import Base
 from gateway.db.tables_mail import MailOutbound, MailRecipient
+from gateway.db.types import sqlite_text
 from gateway.errors import NotFoundError
 from gateway.mail import guard
 from gateway.mail.addresses import normalise
@@ -49,20 +47,9 @@ if TYPE_CHECKING:
 _DONE = (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)
 
 
-def _ts(value: datetime) -> str:
-    """A UTC datetime as ``gateway.db.types.UTCDateTime`` stores it on SQLite."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-
 def _dt(value: Any) -> datetime:
     found = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
-
-
-def _forget(hot: HotSql, model: type[Base], key: Any) -> None:
-    obj = hot.session.identity_map.get(identity_key(model, key))
-    if obj is not None:
-        hot.session.expunge(obj)
 
 
 async def prepare(tx: Tx, hot: HotSql, mail: MailService, outbound: Outbound) -> OutboundPlan:
@@ -80,7 +67,7 @@ async def prepare(tx: Tx, hot: HotSql, mail: MailService, outbound: Outbound) ->
         db.execute(
             "INSERT INTO mail_threads (conversation_id, token, subject, follows_conversation_id, created_at) "
             "VALUES (?, ?, '', NULL, ?)",
-            (conv_id, token, _ts(now)),
+            (conv_id, token, sqlite_text(now)),
         )
     else:
         token, base = thread
@@ -100,7 +87,7 @@ async def prepare(tx: Tx, hot: HotSql, mail: MailService, outbound: Outbound) ->
         out_id = int(db.execute(
             "INSERT INTO mail_outbound (message_id, conversation_id, rfc_message_id, subject, automatic, "
             "created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, NULL) RETURNING id",
-            (outbound.message_id, conv_id, rfc, subject, int(automatic), _ts(now)),
+            (outbound.message_id, conv_id, rfc, subject, int(automatic), sqlite_text(now)),
         ).fetchone()[0])
         out_subject = subject
     else:
@@ -114,7 +101,8 @@ async def prepare(tx: Tx, hot: HotSql, mail: MailService, outbound: Outbound) ->
         db.executemany(
             "INSERT INTO mail_recipients (outbound_id, address, kind, state, detail, updated_at) "
             "VALUES (?, ?, ?, ?, '', ?)",
-            [(out_id, a, kind, QUEUED, _ts(now)) for a, kind in cc_wanted(mail, customer, participants)],
+            [(out_id, a, kind, QUEUED, sqlite_text(now))
+             for a, kind in cc_wanted(mail, customer, participants)],
         )
         recipients = _recipients(db, out_id)
     blocked = _suppressed(db, list(recipients))
@@ -123,9 +111,9 @@ async def prepare(tx: Tx, hot: HotSql, mail: MailService, outbound: Outbound) ->
         if found is not None and found[1] == QUEUED:
             db.execute(
                 "UPDATE mail_recipients SET state = ?, detail = ?, updated_at = ? WHERE id = ?",
-                (SUPPRESSED, reason, _ts(now), found[2]),
+                (SUPPRESSED, reason, sqlite_text(now), found[2]),
             )
-            _forget(hot, MailRecipient, found[2])
+            hot.forget(MailRecipient, found[2])
             recipients[address] = (found[0], SUPPRESSED, found[2])
     withheld = withheld_before_guard(mail, customer, blocked, automatic)
     if withheld is None and automatic:
@@ -152,7 +140,7 @@ async def prepare(tx: Tx, hot: HotSql, mail: MailService, outbound: Outbound) ->
 async def record(tx: Tx, hot: HotSql, rfc_message_id: str, outcomes: dict[str, tuple[str, str]]) -> None:
     """Each recipient's outcome, as :func:`gateway.mail.outbound.record`."""
     db = await hot.db()
-    now = _ts(tx.now())
+    now = sqlite_text(tx.now())
     row = db.execute("SELECT id FROM mail_outbound WHERE rfc_message_id = ?", (rfc_message_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"no outbound mail {rfc_message_id}")
@@ -166,10 +154,10 @@ async def record(tx: Tx, hot: HotSql, rfc_message_id: str, outcomes: dict[str, t
                 "UPDATE mail_recipients SET state = ?, detail = ?, updated_at = ? WHERE id = ?",
                 (state, detail[:2000], now, rec_id),
             )
-            _forget(hot, MailRecipient, rec_id)
+            hot.forget(MailRecipient, rec_id)
     if any(state == SENT for state, _ in outcomes.values()):
         db.execute("UPDATE mail_outbound SET sent_at = ? WHERE id = ?", (now, out_id))
-        _forget(hot, MailOutbound, out_id)
+        hot.forget(MailOutbound, out_id)
 
 
 def _recipients(db: sqlite3.Connection, out_id: int) -> dict[str, tuple[str, str, int]]:
@@ -204,19 +192,19 @@ def _allow_automatic(
         return None
     (per_sender,) = db.execute(
         "SELECT count(*) FROM mail_auto_sends WHERE address = ? AND sent_at > ?",
-        (addr, _ts(now - timedelta(hours=24))),
+        (addr, sqlite_text(now - timedelta(hours=24))),
     ).fetchone()
     if per_sender >= cfg.auto_replies_per_sender_per_day:
         return guard.sender_capped(addr, per_sender, cfg)
     (per_conv,) = db.execute(
         "SELECT count(*) FROM mail_auto_sends WHERE conversation_id = ? AND sent_at > ?",
-        (conv_id, _ts(now - timedelta(hours=1))),
+        (conv_id, sqlite_text(now - timedelta(hours=1))),
     ).fetchone()
     if per_conv >= cfg.automated_per_conversation_per_hour:
         return guard.conversation_capped(per_conv, cfg)
     db.execute(
         "INSERT INTO mail_auto_sends (message_id, address, conversation_id, sent_at) VALUES (?, ?, ?, ?)",
-        (message_id, addr, conv_id, _ts(now)),
+        (message_id, addr, conv_id, sqlite_text(now)),
     )
     return None
 

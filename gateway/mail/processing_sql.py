@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm.util import identity_key
-
-from gateway.db.tables import Base
 from gateway.db.tables_mail import MailInbound, MailThread
+from gateway.db.types import sqlite_text
 
 if TYPE_CHECKING:
     from gateway.flow.hot_sql import HotSql
@@ -37,17 +34,6 @@ class StoredMail:
     raw: bytes
     envelope_to: tuple[str, ...]
     envelope_from: str
-
-
-def _ts(value: datetime) -> str:
-    """A UTC datetime as ``gateway.db.types.UTCDateTime`` stores it on SQLite."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-
-def _forget(hot: HotSql, model: type[Base], key: Any) -> None:
-    obj = hot.session.identity_map.get(identity_key(model, key))
-    if obj is not None:
-        hot.session.expunge(obj)
 
 
 async def finish(
@@ -66,7 +52,7 @@ async def finish(
     """``IngestJob._finish`` in plain SQL; False (nothing written) when the mail was
     processed meanwhile or deleted."""
     db = await hot.db()
-    now = _ts(tx.now())
+    now = sqlite_text(tx.now())
     row = db.execute("SELECT status, details FROM mail_inbound WHERE id = ?", (inbound_id,)).fetchone()
     if row is None or row[0] != "received":
         return False
@@ -104,6 +90,6 @@ async def finish(
          outcome["signature"], outcome["thread_rule"], conversation_id, message_id, now,
          json.dumps(merged), inbound_id),
     )
-    _forget(hot, MailInbound, inbound_id)
-    _forget(hot, MailThread, conversation_id)
+    hot.forget(MailInbound, inbound_id)
+    hot.forget(MailThread, conversation_id)
     return True
