@@ -9,7 +9,7 @@ to one JSON file (cached in /tmp: the models run once per KB).
 threshold chosen on the others for a target precision, measured on the one left out.
 
 Only development sets go in here (the sample, examples/eval/admin and shop, the
-examples/dev KBs); the sealed sets (examples/eval/isp, library) never do.
+examples/dev KBs); the sealed sets (examples/eval/isp, library, energy) never do.
 
     python -m bench.self_calibration collect examples/dev/transit/kb \
         examples/dev/transit/cases.jsonl /tmp/f.json --index /tmp/i
@@ -32,7 +32,7 @@ from kb_index.self_calibration import SELF_E5
 
 FEATURES_FITTED = ("top", "margin", "lift", "coverage", "dense_agree")
 
-SEALED = ("examples/eval/isp", "examples/eval/library")
+SEALED = ("examples/eval/isp", "examples/eval/library", "examples/eval/energy")
 
 
 async def _collect(kb: str, cases: str, index: str) -> dict:
