@@ -1,0 +1,50 @@
+"""What API handlers read from a request besides its JSON body (:func:`helpers.json_body`):
+the id in the path, and optional typed fields of the body, each wrong type a clear 400
+(:class:`~gateway.web.helpers.BadRequest` ``invalid_<field>``).
+
+A field that is missing (or JSON ``null``) is ``default``; one of the wrong type is
+refused, never coerced: ``"3"`` is not an integer and ``true`` is neither an integer
+nor a string.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from gateway.web.helpers import BadRequest
+
+
+def path_id(request: web.Request, key: str = "id") -> int:
+    """The number the route matched as ``{key}`` (routes that use it only match digits)."""
+    return int(request.match_info[key])
+
+
+def text_field(body: dict[str, Any], key: str, default: str | None = None) -> str | None:
+    """``body[key]`` if it is a string, ``default`` if missing."""
+    value = body.get(key, default)
+    if value is not None and not isinstance(value, str):
+        raise BadRequest(f"invalid_{key}", f'"{key}" must be a string.')
+    return value
+
+
+def text_value(body: dict[str, Any], key: str, default: str = "") -> str:
+    """``body[key]`` if it is a non-empty string, else ``default`` (a wrong type: 400)."""
+    return text_field(body, key) or default
+
+
+def int_field(body: dict[str, Any], key: str) -> int | None:
+    """``body[key]`` if it is an integer (not a boolean), None if missing."""
+    value = body.get(key)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise BadRequest(f"invalid_{key}", f'"{key}" must be an integer.')
+    return value
+
+
+def flag_field(body: dict[str, Any], key: str, default: bool | None = None) -> bool | None:
+    """``body[key]`` if it is true or false, ``default`` if missing."""
+    value = body.get(key, default)
+    if value is not None and not isinstance(value, bool):
+        raise BadRequest(f"invalid_{key}", f'"{key}" must be true or false.')
+    return value
