@@ -16,7 +16,6 @@ session and CSRF, or an API token).  Registered by one line in :mod:`gateway.app
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
@@ -25,14 +24,13 @@ from gateway.auth.roles import TICKETS_READ, TICKETS_WRITE
 from gateway.db.tables import Ticket
 from gateway.tickets.contacts import DIRECTIONS, OUTCOMES, ContactInput
 from gateway.tickets.sla_clock import get_policies
+from gateway.web.desk_schemas import OBJ, STR, TAGS
 from gateway.web.helpers import BadRequest, api, json_body
 from gateway.web.keys import DESK_EXTRAS
+from gateway.web.request_fields import int_field, path_id, text_field, text_value
 from gateway.web.route_docs import Param, describe
 from gateway.web.security import USER, json_response
 
-TAGS = ("desk",)
-OBJ: dict[str, Any] = {"type": "object"}
-STR: dict[str, Any] = {"type": "string"}
 STRINGS = {"type": "array", "items": {"type": "string", "maxLength": 100}, "maxItems": 50}
 BUILT_IN_CATEGORIES = ("complaint", "billing", "technical", "account")
 CONTACT = {
@@ -49,21 +47,10 @@ CONTACT = {
 }
 
 
-def _id(request: web.Request) -> int:
-    return int(request.match_info["id"])
-
-
-def _opt(body: dict[str, Any], key: str, kind: type, default: Any = None) -> Any:
-    value = body.get(key, default)
-    if value is not None and (not isinstance(value, kind) or (isinstance(value, bool) and kind is int)):
-        raise BadRequest(f"invalid_{key}", f'"{key}" has the wrong type.')
-    return value
-
-
 @describe(TICKETS_READ, "A ticket's contact log", tags=TAGS, responses={200: ("contacts", OBJ)})
 @api
 async def contacts(request: web.Request) -> web.StreamResponse:
-    return json_response({"contacts": await request.app[DESK_EXTRAS].contacts.listing(_id(request))})
+    return json_response({"contacts": await request.app[DESK_EXTRAS].contacts.listing(path_id(request))})
 
 
 @describe(
@@ -78,27 +65,27 @@ async def contacts(request: web.Request) -> web.StreamResponse:
 @api
 async def log_contact(request: web.Request) -> web.StreamResponse:
     body = await json_body(request)
-    raw_at = _opt(body, "at", str)
+    raw_at = text_field(body, "at")
     try:
         at = datetime.fromisoformat(raw_at) if raw_at else None
     except ValueError as exc:
         raise BadRequest("invalid_at", '"at" is an ISO time with its offset.') from exc
     contact = ContactInput(
-        outcome=_opt(body, "outcome", str, "") or "",
-        channel=_opt(body, "channel", str, "phone") or "phone",
-        direction=_opt(body, "direction", str, "in") or "in",
-        duration_seconds=_opt(body, "duration_seconds", int),
-        note=_opt(body, "note", str, "") or "",
+        outcome=text_value(body, "outcome"),
+        channel=text_value(body, "channel", "phone"),
+        direction=text_value(body, "direction", "in"),
+        duration_seconds=int_field(body, "duration_seconds"),
+        note=text_value(body, "note"),
         at=at,
     )
-    item = await request.app[DESK_EXTRAS].contacts.log(_id(request), request[USER], contact)
+    item = await request.app[DESK_EXTRAS].contacts.log(path_id(request), request[USER], contact)
     return json_response({"contact": item}, status=201)
 
 
 @describe(TICKETS_READ, "A ticket's tags", tags=TAGS, responses={200: ("tags", OBJ)})
 @api
 async def ticket_tags(request: web.Request) -> web.StreamResponse:
-    return json_response({"tags": await request.app[DESK_EXTRAS].tags.of_ticket(_id(request))})
+    return json_response({"tags": await request.app[DESK_EXTRAS].tags.of_ticket(path_id(request))})
 
 
 @describe(
@@ -116,7 +103,7 @@ async def change_tags(request: web.Request) -> web.StreamResponse:
     add, remove = body.get("add", []), body.get("remove", [])
     if not isinstance(add, list) or not isinstance(remove, list):
         raise BadRequest("invalid_tags", '"add" and "remove" are lists of tags.')
-    tags = await request.app[DESK_EXTRAS].tags.change(_id(request), request[USER], add=add, remove=remove)
+    tags = await request.app[DESK_EXTRAS].tags.change(path_id(request), request[USER], add=add, remove=remove)
     return json_response({"tags": tags})
 
 

@@ -22,19 +22,15 @@ from aiohttp import web
 from gateway.auth.roles import TICKETS_MANAGE, TICKETS_READ
 from gateway.flow.store import SqlStore
 from gateway.tickets.incident_scan import incident_scanner, scan_once
+from gateway.web.desk_schemas import OBJ, STR, TAGS
 from gateway.web.helpers import BadRequest, api, json_body
 from gateway.web.keys import DESK_EXTRAS
+from gateway.web.request_fields import path_id
 from gateway.web.route_docs import Param, describe
 from gateway.web.security import USER, json_response
 
-TAGS = ("desk",)
-OBJ: dict[str, Any] = {"type": "object"}
 IDS = {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 500}
 INCIDENT = {200: ("the incident and its tickets", OBJ)}
-
-
-def _id(request: web.Request) -> int:
-    return int(request.match_info["id"])
 
 
 def _ticket_ids(body: dict[str, Any]) -> list[Any]:
@@ -48,7 +44,7 @@ def _ticket_ids(body: dict[str, Any]) -> list[Any]:
     TICKETS_READ,
     "Incidents (bursts of similar tickets)",
     tags=TAGS,
-    query=(Param("status", {"type": "string"}, "open (default), closed, all"),),
+    query=(Param("status", STR, "open (default), closed, all"),),
     responses={200: ("incidents", OBJ)},
 )
 @api
@@ -60,7 +56,7 @@ async def incidents(request: web.Request) -> web.StreamResponse:
 @describe(TICKETS_READ, "An incident with its tickets", tags=TAGS, responses=INCIDENT)
 @api
 async def incident(request: web.Request) -> web.StreamResponse:
-    return json_response(await request.app[DESK_EXTRAS].incidents.detail(_id(request)))
+    return json_response(await request.app[DESK_EXTRAS].incidents.detail(path_id(request)))
 
 
 @describe(
@@ -112,8 +108,8 @@ async def link(request: web.Request) -> web.StreamResponse:
     ids = _ticket_ids(await json_body(request))
     service = request.app[DESK_EXTRAS].incidents
     if request.match_info["action"] == "unlink":
-        return json_response(await service.unlink(_id(request), ids, request[USER]))
-    return json_response(await service.link(_id(request), ids, request[USER]))
+        return json_response(await service.unlink(path_id(request), ids, request[USER]))
+    return json_response(await service.link(path_id(request), ids, request[USER]))
 
 
 @describe(
@@ -131,7 +127,8 @@ async def announce(request: web.Request) -> web.StreamResponse:
     text = (await json_body(request)).get("text")
     if not isinstance(text, str):
         raise BadRequest("invalid_text", '"text" is the status message.')
-    return json_response(await request.app[DESK_EXTRAS].incidents.announce(_id(request), text, request[USER]))
+    done = await request.app[DESK_EXTRAS].incidents.announce(path_id(request), text, request[USER])
+    return json_response(done)
 
 
 @describe(
@@ -146,7 +143,7 @@ async def announce(request: web.Request) -> web.StreamResponse:
 )
 @api
 async def close(request: web.Request) -> web.StreamResponse:
-    return json_response(await request.app[DESK_EXTRAS].incidents.close(_id(request), request[USER]))
+    return json_response(await request.app[DESK_EXTRAS].incidents.close(path_id(request), request[USER]))
 
 
 def setup(app: web.Application, store: SqlStore) -> None:

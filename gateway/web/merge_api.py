@@ -25,24 +25,19 @@ from gateway.errors import ForbiddenError
 from gateway.flow.store import SqlStore
 from gateway.tickets.merge import TicketMerger
 from gateway.web.access import PRINCIPAL
+from gateway.web.desk_schemas import OBJ, REASON, TAGS
 from gateway.web.helpers import BadRequest, api, json_body
 from gateway.web.keys import MERGER
+from gateway.web.request_fields import flag_field, path_id, text_value
 from gateway.web.route_docs import describe
 from gateway.web.security import USER, json_response
 
-TAGS = ("desk",)
-OBJ: dict[str, Any] = {"type": "object"}
 FORCE = {"type": "boolean", "description": "two customers' tickets: a supervisor's explicit decision"}
-REASON = {"type": "string", "maxLength": 500}
 MERGED = {200: ("the merge: source, target, moved messages, forced", OBJ)}
 
 
 def _force_and_reason(request: web.Request, body: dict[str, Any]) -> tuple[bool, str]:
-    force, reason = body.get("force", False), body.get("reason", "")
-    if not isinstance(force, bool):
-        raise BadRequest("invalid_force", '"force" must be true or false.')
-    if not isinstance(reason, str):
-        raise BadRequest("invalid_reason", '"reason" must be a string.')
+    force, reason = bool(flag_field(body, "force")), text_value(body, "reason")
     principal = request.get(PRINCIPAL)
     if force and principal is not None and TICKETS_MANAGE not in principal.permissions:
         raise ForbiddenError("merging two customers' tickets (force) needs the tickets:manage permission")
@@ -67,7 +62,7 @@ async def merge(request: web.Request) -> web.StreamResponse:
         raise BadRequest("invalid_into", '"into" must be the id of the ticket to merge into.')
     force, reason = _force_and_reason(request, body)
     result = await request.app[MERGER].merge(
-        int(request.match_info["id"]), into, request[USER], force=force, reason=reason
+        path_id(request), into, request[USER], force=force, reason=reason
     )
     return json_response({"merge": result.to_dict()})
 
@@ -80,7 +75,7 @@ async def merge(request: web.Request) -> web.StreamResponse:
 )
 @api
 async def merges(request: web.Request) -> web.StreamResponse:
-    return json_response(await request.app[MERGER].merges_of(int(request.match_info["id"])))
+    return json_response(await request.app[MERGER].merges_of(path_id(request)))
 
 
 @describe(
@@ -98,7 +93,7 @@ async def accept_suggestion(request: web.Request) -> web.StreamResponse:
     body = await json_body(request) if request.can_read_body else {}
     force, reason = _force_and_reason(request, body)
     result = await request.app[MERGER].accept_suggestion(
-        int(request.match_info["id"]), request[USER], force=force, reason=reason
+        path_id(request), request[USER], force=force, reason=reason
     )
     return json_response({"merge": result.to_dict()})
 
