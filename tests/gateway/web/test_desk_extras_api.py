@@ -16,7 +16,7 @@ from gateway.web import incidents_api
 from tests.gateway.tickets.fixtures import Desk, desk
 from tests.gateway.tickets.test_incidents import SIMILAR, STATUS, sent_to, ticket
 from tests.gateway.web.conftest import PASSWORD
-from tests.gateway.web.test_tickets_api import desk_app, login
+from tests.gateway.web.desk_client import desk_app, login
 
 __all__ = ["desk"]
 

@@ -13,7 +13,7 @@ from gateway.tickets.sweeper import sweep_once
 from gateway.web.desk_words import DESK_WORDS
 from tests.gateway.tickets.fixtures import Desk, desk
 from tests.gateway.web.conftest import PASSWORD
-from tests.gateway.web.test_tickets_api import desk_app, login
+from tests.gateway.web.desk_client import desk_app, login
 
 __all__ = ["desk"]
 

@@ -20,7 +20,7 @@ from gateway.web.mail_api import setup_mail_api
 from tests.gateway.tickets.fixtures import Desk, desk
 from tests.gateway.tickets.test_merge import status, ticket_on
 from tests.gateway.web.conftest import PASSWORD
-from tests.gateway.web.test_tickets_api import desk_app, login
+from tests.gateway.web.desk_client import desk_app, login
 
 __all__ = ["desk"]
 
