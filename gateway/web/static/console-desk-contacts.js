@@ -10,6 +10,7 @@
 
 import { api } from "./console-api.js";
 import { deskOn, setTagFilter } from "./console-desk.js";
+import { change, notice, showError } from "./console-desk-form.js";
 import { el } from "./console-render.js";
 import { channelText, deskText } from "./console-words.js";
 
@@ -20,32 +21,6 @@ const state = { id: null, seq: 0, suggestTimer: null };
 
 function path(suffix) {
   return `/api/desk/tickets/${Number(state.id)}${suffix}`;
-}
-
-function notice(text) {
-  const box = $("#desk-notice");
-  if (!box) return;
-  box.textContent = text || "";
-  box.hidden = !text;
-}
-
-function showError(message) {
-  const box = $("#action-error");
-  box.textContent = message;
-  box.hidden = false;
-}
-
-async function change(button, failedKey, action) {
-  button.disabled = true;
-  $("#action-error").hidden = true;
-  notice("");
-  try {
-    await action();
-  } catch (error) {
-    showError(`${deskText(failedKey)} ${error.message}`);
-  } finally {
-    button.disabled = false;
-  }
 }
 
 function field(label, id, control) {

@@ -8,6 +8,7 @@
 import { api } from "./console-api.js";
 import { insertIntoReply } from "./console-assist.js";
 import { deskOn } from "./console-desk.js";
+import { change, notice, showError } from "./console-desk-form.js";
 import { el, word } from "./console-render.js";
 import * as sla from "./console-sla.js";
 import { channelText, deskStatusText, deskText } from "./console-words.js";
@@ -24,33 +25,7 @@ const desk = {
   onChange: () => {},
 };
 
-// ------------------------------------------------------------------ messages
-
-function showError(message) {
-  const box = $("#action-error");
-  box.textContent = message;
-  box.hidden = false;
-}
-
-function notice(text) {
-  const box = $("#desk-notice");
-  box.textContent = text || "";
-  box.hidden = !text;
-}
-
-/** Run a change; a failure says what did not happen and why. */
-async function change(button, failedKey, action) {
-  button.disabled = true;
-  $("#action-error").hidden = true;
-  notice("");
-  try {
-    await action();
-  } catch (error) {
-    showError(`${deskText(failedKey)} ${error.message}`);
-  } finally {
-    button.disabled = false;
-  }
-}
+// ------------------------------------------------------------------ requests
 
 function path(suffix = "") {
   return `/api/desk/tickets/${Number(desk.id)}${suffix}`;
