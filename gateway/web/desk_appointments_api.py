@@ -11,16 +11,14 @@ token; errors ``{"error", "message"}``).  Registered by :func:`gateway.web.ticke
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aiohttp import web
 
 from gateway.auth.roles import TICKETS_READ, TICKETS_WRITE
 from gateway.web.desk_roles import require_role
 from gateway.web.desk_schemas import BOOL, INT, OBJ, STR, TAGS, obj
-from gateway.web.helpers import BadRequest, api, json_body
+from gateway.web.helpers import api, json_body
 from gateway.web.keys import DESK
-from gateway.web.request_fields import flag_field, int_field, path_id, text_field, text_value
+from gateway.web.request_fields import flag_field, int_field, path_id, required_time, text_value
 from gateway.web.route_docs import Param, describe
 from gateway.web.security import json_response
 
@@ -55,15 +53,10 @@ async def ticket_appointments(request: web.Request) -> web.StreamResponse:
 async def schedule(request: web.Request) -> web.StreamResponse:
     user = require_role(request, "operator")
     body = await json_body(request)
-    raw = text_field(body, "due_at")
-    try:
-        due = datetime.fromisoformat(raw or "")
-    except ValueError as exc:
-        raise BadRequest("invalid_due_at", '"due_at" is an ISO time with its offset.') from exc
     item = await request.app[DESK].appointments.schedule(
         path_id(request),
         user,
-        due,
+        required_time(body, "due_at"),
         kind=text_value(body, "kind", "callback"),
         note=text_value(body, "note"),
         phone=text_value(body, "phone"),

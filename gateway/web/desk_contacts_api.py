@@ -15,8 +15,6 @@ session and CSRF, or an API token).  Registered by one line in :mod:`gateway.app
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aiohttp import web
 from sqlalchemy import select
 
@@ -27,7 +25,7 @@ from gateway.tickets.sla_clock import get_policies
 from gateway.web.desk_schemas import OBJ, STR, TAGS
 from gateway.web.helpers import BadRequest, api, json_body
 from gateway.web.keys import DESK_EXTRAS
-from gateway.web.request_fields import int_field, path_id, text_field, text_value
+from gateway.web.request_fields import int_field, path_id, text_value, time_field
 from gateway.web.route_docs import Param, describe
 from gateway.web.security import USER, json_response
 
@@ -65,18 +63,13 @@ async def contacts(request: web.Request) -> web.StreamResponse:
 @api
 async def log_contact(request: web.Request) -> web.StreamResponse:
     body = await json_body(request)
-    raw_at = text_field(body, "at")
-    try:
-        at = datetime.fromisoformat(raw_at) if raw_at else None
-    except ValueError as exc:
-        raise BadRequest("invalid_at", '"at" is an ISO time with its offset.') from exc
     contact = ContactInput(
         outcome=text_value(body, "outcome"),
         channel=text_value(body, "channel", "phone"),
         direction=text_value(body, "direction", "in"),
         duration_seconds=int_field(body, "duration_seconds"),
         note=text_value(body, "note"),
-        at=at,
+        at=time_field(body, "at"),
     )
     item = await request.app[DESK_EXTRAS].contacts.log(path_id(request), request[USER], contact)
     return json_response({"contact": item}, status=201)

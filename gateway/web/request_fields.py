@@ -1,5 +1,5 @@
 """What API handlers read from a request besides its JSON body (:func:`helpers.json_body`):
-the id in the path, and optional typed fields of the body, each wrong type a clear 400
+the id in the path, and typed fields of the body, each wrong type a clear 400
 (:class:`~gateway.web.helpers.BadRequest` ``invalid_<field>``).
 
 A field that is missing (or JSON ``null``) is ``default``; one of the wrong type is
@@ -9,6 +9,7 @@ nor a string.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -48,3 +49,26 @@ def flag_field(body: dict[str, Any], key: str, default: bool | None = None) -> b
     if value is not None and not isinstance(value, bool):
         raise BadRequest(f"invalid_{key}", f'"{key}" must be true or false.')
     return value
+
+
+def time_field(body: dict[str, Any], key: str) -> datetime | None:
+    """``body[key]`` read as an ISO time, None if missing or empty."""
+    raw = text_field(body, key)
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise _bad_time(key) from exc
+
+
+def required_time(body: dict[str, Any], key: str) -> datetime:
+    """:func:`time_field` that must be there."""
+    value = time_field(body, key)
+    if value is None:
+        raise _bad_time(key)
+    return value
+
+
+def _bad_time(key: str) -> BadRequest:
+    return BadRequest(f"invalid_{key}", f'"{key}" is an ISO time with its offset.')
