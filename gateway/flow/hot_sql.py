@@ -196,19 +196,18 @@ class HotSql:
     # ----------------------------------------------------------------- answer
     async def answer_first(
         self, tx: Tx, job: JobView, fresh: FreshMessage, routed: dict[str, Any], reply: Message,
-    ) -> bool:
+    ) -> None:
         """The bot's answer to a new conversation's first message (``Router._apply``
         for an answer): checked again under the write lock — not routed yet, the
         conversation still the bot's — then the message marked routed, the reply
-        stored and put in the outbox, the route job completed.  False when the
-        checks found the message routed or an operator holding the conversation
-        (then only the job was completed, or the message marked as skipped)."""
+        stored and put in the outbox, the route job completed.  When the checks
+        find the message routed already, only the job is completed; when an
+        operator holds the conversation, the message is marked as skipped."""
         db = await self.db()
         conv_id, msg_id = fresh.conversation.id, fresh.message.id
         (state,) = db.execute("SELECT state FROM conversations WHERE id = ?", (conv_id,)).fetchone()
         (meta_json,) = db.execute("SELECT meta FROM messages WHERE id = ?", (msg_id,)).fetchone()
         meta = json.loads(meta_json or "{}")
-        answered = False
         if not meta.get("routed"):
             handled = state in (ConversationState.PENDING.value, ConversationState.OPERATOR.value)
             info = {"action": "none", "reason": "operator_took_over"} if handled else routed
@@ -217,9 +216,7 @@ class HotSql:
             self.forget(Message, msg_id)
             if not handled:
                 await self.add_reply(tx, fresh, reply)
-                answered = True
         await self.complete_job(tx, job)
-        return answered
 
     async def add_reply(self, tx: Tx, fresh: FreshMessage, msg: Message) -> None:
         """A customer-visible reply to a fresh conversation, with its send job
