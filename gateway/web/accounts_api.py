@@ -27,6 +27,7 @@ from gateway.views import UserView
 from gateway.web.access import Param, describe
 from gateway.web.helpers import BadRequest, api, json_body
 from gateway.web.keys import CLOCK, SESSIONS
+from gateway.web.request_fields import path_id
 from gateway.web.security import USER, json_response
 
 ACCOUNTS = ("accounts",)
@@ -47,10 +48,6 @@ def _str(data: dict[str, Any], key: str, default: str | None = None) -> str:
     if not isinstance(value, str):
         raise BadRequest("invalid_field", f"{key} must be text.")
     return value
-
-
-def _id(request: web.Request) -> int:
-    return int(request.match_info["id"])
 
 
 @describe(ACCOUNTS_ADMIN, "List accounts", tags=ACCOUNTS,
@@ -87,9 +84,9 @@ async def update(request: web.Request) -> web.StreamResponse:
         raise BadRequest("invalid_field", "Give a role or active.")
     user = None
     if "role" in data:
-        user = await change_role(sessions, _id(request), _str(data, "role"), actor=actor, clock=clock)
+        user = await change_role(sessions, path_id(request), _str(data, "role"), actor=actor, clock=clock)
     if "active" in data:
-        user = await set_active(sessions, _id(request), data["active"], actor=actor, clock=clock)
+        user = await set_active(sessions, path_id(request), data["active"], actor=actor, clock=clock)
     assert user is not None
     return json_response({"user": user_dict(user)})
 
@@ -100,7 +97,7 @@ async def update(request: web.Request) -> web.StreamResponse:
 @api
 async def password(request: web.Request) -> web.StreamResponse:
     data = await json_body(request)
-    user = await reset_password(request.app[SESSIONS], _id(request), _str(data, "password"),
+    user = await reset_password(request.app[SESSIONS], path_id(request), _str(data, "password"),
                                 actor=actor_for(request[USER]), clock=request.app[CLOCK])
     return json_response({"user": user_dict(user)})
 
@@ -140,7 +137,7 @@ async def create_api_token(request: web.Request) -> web.StreamResponse:
 @describe(ACCOUNTS_ADMIN, "Revoke an API token", tags=ACCOUNTS, responses=TOKEN_OUT)
 @api
 async def revoke(request: web.Request) -> web.StreamResponse:
-    view = await revoke_token(request.app[SESSIONS], _id(request), actor=actor_for(request[USER]),
+    view = await revoke_token(request.app[SESSIONS], path_id(request), actor=actor_for(request[USER]),
                               clock=request.app[CLOCK])
     return json_response({"token": view.to_dict()})
 

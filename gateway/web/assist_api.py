@@ -14,6 +14,7 @@ from gateway.protocols import Retriever
 from gateway.web.assist_groups import grouped
 from gateway.web.helpers import BadRequest, api
 from gateway.web.keys import OPERATORS, RETRIEVER
+from gateway.web.request_fields import path_id
 from gateway.web.security import json_response
 
 MAX_SUGGESTIONS = 10
@@ -29,7 +30,7 @@ async def suggestions(request: web.Request) -> web.StreamResponse:
     if not raw.isdecimal() or not 1 <= int(raw) <= MAX_SUGGESTIONS:
         raise BadRequest("invalid_k", f"k must be a number from 1 to {MAX_SUGGESTIONS}.")
     operators = request.app[OPERATORS]
-    conversation = await operators.get_conversation(int(request.match_info["id"]))
+    conversation = await operators.get_conversation(path_id(request))
     retriever = retriever_of(request.app)
     messages = await operators.messages(conversation.id, include_internal=False)
     questions = customer_questions(messages)

@@ -17,6 +17,7 @@ from gateway.protocols import Event
 from gateway.views import ConversationView, MessageView, UserView
 from gateway.web.helpers import BadRequest, api, json_body, text_body
 from gateway.web.keys import BUS, OPERATORS
+from gateway.web.request_fields import path_id
 from gateway.web.security import USER, json_response, sanitize_html
 
 # ---------------------------------------------------------------- helpers
@@ -24,10 +25,6 @@ from gateway.web.security import USER, json_response, sanitize_html
 
 def _user(request: web.Request) -> UserView:
     return request[USER]
-
-
-def _id(request: web.Request) -> int:
-    return int(request.match_info["id"])  # routes only match digits
 
 
 def user_dict(user: UserView) -> dict[str, Any]:
@@ -78,14 +75,14 @@ async def list_tickets(request: web.Request) -> web.StreamResponse:
 
 @api
 async def get_ticket(request: web.Request) -> web.StreamResponse:
-    ticket = await request.app[OPERATORS].get_ticket(_id(request))
+    ticket = await request.app[OPERATORS].get_ticket(path_id(request))
     return json_response({"ticket": ticket.to_dict()})
 
 
 @api
 async def get_conversation(request: web.Request) -> web.StreamResponse:
     operators = request.app[OPERATORS]
-    conversation = await operators.get_conversation(_id(request))
+    conversation = await operators.get_conversation(path_id(request))
     messages = await operators.messages(conversation.id, include_internal=True)
     return json_response(
         {
@@ -97,33 +94,33 @@ async def get_conversation(request: web.Request) -> web.StreamResponse:
 
 @api
 async def take(request: web.Request) -> web.StreamResponse:
-    ticket = await request.app[OPERATORS].take_over(_id(request), _user(request))
+    ticket = await request.app[OPERATORS].take_over(path_id(request), _user(request))
     return json_response({"ticket": ticket.to_dict()})
 
 
 @api
 async def reply(request: web.Request) -> web.StreamResponse:
     text = await text_body(request)
-    message = await request.app[OPERATORS].reply(_id(request), _user(request), text)
+    message = await request.app[OPERATORS].reply(path_id(request), _user(request), text)
     return json_response({"message": message_dict(message)}, status=201)
 
 
 @api
 async def add_note(request: web.Request) -> web.StreamResponse:
     text = await text_body(request)
-    message = await request.app[OPERATORS].add_note(_id(request), _user(request), text)
+    message = await request.app[OPERATORS].add_note(path_id(request), _user(request), text)
     return json_response({"message": message_dict(message)}, status=201)
 
 
 @api
 async def resolve(request: web.Request) -> web.StreamResponse:
-    ticket = await request.app[OPERATORS].resolve(_id(request), _user(request))
+    ticket = await request.app[OPERATORS].resolve(path_id(request), _user(request))
     return json_response({"ticket": ticket.to_dict()})
 
 
 @api
 async def hand_back(request: web.Request) -> web.StreamResponse:
-    conversation = await request.app[OPERATORS].hand_back(_id(request), _user(request))
+    conversation = await request.app[OPERATORS].hand_back(path_id(request), _user(request))
     return json_response({"conversation": conversation_dict(conversation)})
 
 
@@ -134,7 +131,7 @@ async def typing(request: web.Request) -> web.StreamResponse:
     on = (await json_body(request)).get("on")
     if not isinstance(on, bool):
         raise BadRequest("invalid_on", '"on" must be true or false.')
-    conversation = await request.app[OPERATORS].get_conversation(_id(request))
+    conversation = await request.app[OPERATORS].get_conversation(path_id(request))
     user = _user(request)
     await request.app[BUS].publish(
         Event(

@@ -30,6 +30,7 @@ from gateway.db.tables import Conversation
 from gateway.web.access import Param, describe
 from gateway.web.helpers import BadRequest, api, json_body
 from gateway.web.keys import CLOCK, SESSIONS
+from gateway.web.request_fields import path_id
 from gateway.web.security import USER, json_response
 
 TAGS = ("customers",)
@@ -37,10 +38,6 @@ OBJECT = {"type": "object"}
 DETAIL = {200: ("the customer", {"type": "object", "properties": {
     "customer": OBJECT, "identities": {"type": "array"}, "conversations": {"type": "array"}}})}
 MAX_ID = 2**31 - 1
-
-
-def _id(request: web.Request) -> int:
-    return int(request.match_info["id"])
 
 
 @describe(CUSTOMERS_READ, "Find customers", tags=TAGS, query=(
@@ -66,7 +63,7 @@ async def find(request: web.Request) -> web.StreamResponse:
 @describe(CUSTOMERS_READ, "A customer with identities and conversations", tags=TAGS, responses=DETAIL)
 @api
 async def detail(request: web.Request) -> web.StreamResponse:
-    return json_response(await customer_detail(request.app[SESSIONS], _id(request)))
+    return json_response(await customer_detail(request.app[SESSIONS], path_id(request)))
 
 
 @describe(CUSTOMERS_WRITE, "Link one more identity to a customer", tags=TAGS, body={
@@ -81,7 +78,7 @@ async def link_identity(request: web.Request) -> web.StreamResponse:
     fields = [data.get(k, "") for k in ("channel", "address", "display_name")]
     if not all(isinstance(f, str) for f in fields):
         raise BadRequest("invalid_field", "channel, address and display_name must be text.")
-    identity = await add_identity(request.app[SESSIONS], _id(request), *fields,
+    identity = await add_identity(request.app[SESSIONS], path_id(request), *fields,
                                   actor=actor_for(request[USER]), clock=request.app[CLOCK])
     return json_response({"identity": identity}, status=201)
 
@@ -94,7 +91,7 @@ async def merge(request: web.Request) -> web.StreamResponse:
     source = (await json_body(request)).get("source_id")
     if not isinstance(source, int) or isinstance(source, bool) or not 0 < source <= MAX_ID:
         raise BadRequest("invalid_source_id", "source_id must be a customer's id.")
-    merged = await merge_customers(request.app[SESSIONS], _id(request), source,
+    merged = await merge_customers(request.app[SESSIONS], path_id(request), source,
                                    actor=actor_for(request[USER]), clock=request.app[CLOCK])
     return json_response(merged)
 
@@ -103,10 +100,10 @@ async def merge(request: web.Request) -> web.StreamResponse:
           responses={200: ("the export", {"type": "object", "required": ["format", "customer"]})})
 @api
 async def export(request: web.Request) -> web.StreamResponse:
-    document = await export_customer(request.app[SESSIONS], _id(request), actor=actor_for(request[USER]),
+    document = await export_customer(request.app[SESSIONS], path_id(request), actor=actor_for(request[USER]),
                                      clock=request.app[CLOCK])
     response = json_response(document)
-    response.headers["Content-Disposition"] = f'attachment; filename="customer-{_id(request)}.json"'
+    response.headers["Content-Disposition"] = f'attachment; filename="customer-{path_id(request)}.json"'
     return response
 
 
@@ -117,7 +114,7 @@ async def export(request: web.Request) -> web.StreamResponse:
 async def erase(request: web.Request) -> web.StreamResponse:
     if (await json_body(request)).get("confirm") is not True:
         raise BadRequest("confirm", 'Erasing cannot be undone: send {"confirm": true}.')
-    removed = await erase_customer(request.app[SESSIONS], _id(request), actor=actor_for(request[USER]),
+    removed = await erase_customer(request.app[SESSIONS], path_id(request), actor=actor_for(request[USER]),
                                    clock=request.app[CLOCK])
     return json_response({"removed": removed})
 
