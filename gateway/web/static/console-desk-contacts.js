@@ -10,7 +10,7 @@
 
 import { api } from "./console-api.js";
 import { deskOn, setTagFilter } from "./console-desk.js";
-import { change, notice, showError } from "./console-desk-form.js";
+import { change, fillList, notice, showError } from "./console-desk-tools.js";
 import { el } from "./console-render.js";
 import { channelText, deskText } from "./console-words.js";
 
@@ -133,12 +133,7 @@ function suggest(prefix, listSelector) {
 }
 
 function renderTags(tags) {
-  const list = $("#tag-list");
-  if (!tags.length) {
-    list.replaceChildren(el("span", { class: "hint" }, deskText("tags_none")));
-    return;
-  }
-  list.replaceChildren(...tags.map((tag) => {
+  fillList($("#tag-list"), tags, (tag) => {
     const chip = el("span", { class: "tag", "data-tag": tag }, tag);
     const remove = el("button", { type: "button", class: "link tag-remove",
       "aria-label": deskText("tag_remove", { tag }) }, "×");
@@ -148,7 +143,7 @@ function renderTags(tags) {
     }));
     chip.append(" ", remove);
     return chip;
-  }));
+  }, "tags_none", "span");
 }
 
 function contactText(c) {
@@ -161,17 +156,12 @@ function contactText(c) {
 }
 
 function renderContacts(items) {
-  const list = $("#contact-list");
-  if (!items.length) {
-    list.replaceChildren(el("li", { class: "hint" }, deskText("contact_none")));
-    return;
-  }
-  list.replaceChildren(...items.map((c) => {
+  fillList($("#contact-list"), items, (c) => {
     const li = el("li", { class: `contact contact-${c.outcome}`, "data-contact-id": c.id });
     li.append(el("span", { class: "contact-what" }, contactText(c)));
     if (c.note) li.append(el("span", { class: "appt-note" }, c.note));
     return li;
-  }));
+  }, "contact_none");
 }
 
 async function logContact() {

@@ -8,7 +8,7 @@
 import { api } from "./console-api.js";
 import { insertIntoReply } from "./console-assist.js";
 import { deskOn } from "./console-desk.js";
-import { change, notice, showError } from "./console-desk-form.js";
+import { change, fillList, notice, showError } from "./console-desk-tools.js";
 import { el, word } from "./console-render.js";
 import * as sla from "./console-sla.js";
 import { channelText, deskStatusText, deskText } from "./console-words.js";
@@ -90,12 +90,7 @@ function render(detail) {
 }
 
 function renderAppointments(items) {
-  const list = $("#appt-list");
-  if (!items.length) {
-    list.replaceChildren(el("li", { class: "hint" }, deskText("appt_none")));
-    return;
-  }
-  list.replaceChildren(...items.map((a) => {
+  fillList($("#appt-list"), items, (a) => {
     const li = el("li", { class: `appt appt-${word(a.status)}`, "data-appointment-id": a.id });
     const when = new Date(Date.parse(a.due_at)).toLocaleString();
     const what = deskText(a.kind === "callback" ? "kind_callback" : "kind_follow_up");
@@ -115,7 +110,7 @@ function renderAppointments(items) {
       li.append(" ", button);
     }
     return li;
-  }));
+  }, "appt_none");
 }
 
 async function loadLists() {

@@ -1,7 +1,8 @@
 // What the desk's ticket tools share (console-desk-ticket.js, console-desk-contacts.js):
-// the tools' notice and error boxes, and running a change from a button so that a
-// failure says what did not happen and why.
+// the tools' notice and error boxes, running a change from a button so that a failure
+// says what did not happen and why, and filling a list (or saying it is empty).
 
+import { el } from "./console-render.js";
 import { deskText } from "./console-words.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -32,4 +33,13 @@ export async function change(button, failedKey, action) {
   } finally {
     button.disabled = false;
   }
+}
+
+/** One node per item (``build``), or a hint (``noneKey``) in a ``hintTag`` when there is none. */
+export function fillList(list, items, build, noneKey, hintTag = "li") {
+  if (!items.length) {
+    list.replaceChildren(el(hintTag, { class: "hint" }, deskText(noneKey)));
+    return;
+  }
+  list.replaceChildren(...items.map(build));
 }
