@@ -33,6 +33,17 @@ def merge_app(desk: Desk) -> web.Application:
     return app
 
 
+async def suggestion(desk: Desk, conversation_id: int, candidate_id: int) -> int:
+    """Email's open "possibly the same as" suggestion, as the mail room records it."""
+    async with desk.store.tx() as tx:
+        row = MailSuggestion(
+            conversation_id=conversation_id, candidate_id=candidate_id, status="open", created_at=tx.now()
+        )
+        tx.session.add(row)
+        await tx.session.flush()
+        return row.id
+
+
 async def test_merges_through_the_api_with_roles_and_audit(desk: Desk, aiohttp_client: Any) -> None:
     await create_user(desk.store.sessions, "olga", PASSWORD, "operator", "Olga")
     await create_user(desk.store.sessions, "sam", PASSWORD, "supervisor", "Sam")
@@ -52,6 +63,11 @@ async def test_merges_through_the_api_with_roles_and_audit(desk: Desk, aiohttp_c
     await olga.send("POST", f"/api/desk/tickets/{c.id}/merge", {"into": a.id, "force": True, "reason": "x"},
                     status=403)
     await olga.send("POST", f"/api/desk/tickets/{c.id}/merge", {"into": "G-1"}, status=400)
+    wrong_type = {"into": a.id, "force": "yes"}
+    typo = await olga.send("POST", f"/api/desk/tickets/{c.id}/merge", wrong_type, status=400)
+    assert typo["error"] == "invalid_force"  # never read as a decision to force
+    unforced = {"into": a.id, "force": None, "reason": None}  # null: the defaults, not forced
+    await olga.send("POST", f"/api/desk/tickets/{c.id}/merge", unforced, status=409)
 
     sam = await login(aiohttp_client, app, "sam")
     await sam.send("POST", f"/api/desk/tickets/{c.id}/merge", {"into": a.id, "force": True}, status=400)
@@ -59,12 +75,7 @@ async def test_merges_through_the_api_with_roles_and_audit(desk: Desk, aiohttp_c
                             {"into": a.id, "force": True, "reason": "same company account"})
     assert forced["merge"]["forced"] is True
 
-    async with desk.store.tx() as tx:
-        row = MailSuggestion(conversation_id=d.conversation_id, candidate_id=a.conversation_id,
-                             status="open", created_at=tx.now())
-        tx.session.add(row)
-        await tx.session.flush()
-        sid = row.id
+    sid = await suggestion(desk, d.conversation_id, a.conversation_id)
     accepted = await olga.send("POST", f"/api/desk/merge-suggestions/{sid}/accept")
     assert accepted["merge"]["suggestion_id"] == sid and accepted["merge"]["source_ticket_id"] == d.id
     await olga.send("POST", f"/api/desk/merge-suggestions/{sid}/accept", status=409)
@@ -72,12 +83,7 @@ async def test_merges_through_the_api_with_roles_and_audit(desk: Desk, aiohttp_c
     # the mail room's route performs the same merge: bob's mail suggested beside
     # alice's ticket, accepted by an operator (no force) as her decision about that mail
     e = await ticket_on(desk, "bob", "bob-2", "Is this about my invoice?")
-    async with desk.store.tx() as tx:
-        row = MailSuggestion(conversation_id=e.conversation_id, candidate_id=a.conversation_id,
-                             status="open", created_at=tx.now())
-        tx.session.add(row)
-        await tx.session.flush()
-        sid2 = row.id
+    sid2 = await suggestion(desk, e.conversation_id, a.conversation_id)
     via_mail = await olga.send("POST", f"/api/mail/suggestions/{sid2}/accept")
     assert via_mail["suggestion"]["status"] == "accepted"
     assert via_mail["merge"]["suggestion_id"] == sid2 and via_mail["merge"]["source_ticket_id"] == e.id
