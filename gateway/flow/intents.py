@@ -57,7 +57,7 @@ def normalise(text: str) -> str:
 _PERSON_WORDS_TEXT = (
     "agent agents human humans humain humaine humains person people personne representative "
     "operator operateur operatrice conseiller conseillere someone somebody anyone anybody "
-    "advisor adviser staff sav hotline"
+    "advisor adviser staff sav hotline technicien technicienne technician gestionnaire"
 )
 _PERSON_WORDS = frozenset(_PERSON_WORDS_TEXT.split())
 _PERSON_FILLER_TEXT = (
@@ -116,22 +116,25 @@ def _only_asks_for_a_person(words: list[str]) -> bool:
 
 
 _PERSON_EN = (
-    r"(a |an |the |some |real |actual |live |your |one of your |customer )*(person|human|agent|operator|"
-    r"someone|somebody|anyone|representative|rep|staff|support team|support|advisor|adviser|"
-    r"customer service|customer support|manager)"
+    r"(a |an |the |some |real |actual |live |your |one of your |customer |my |our |account |claims? |case )*"
+    r"(person|human|agent|operator|someone|somebody|anyone|representative|rep|staff|support team|support|"
+    r"advisor|adviser|customer service|customer support|manager|handler|supervisor|colleague)"
 )
 _PERSON_FR = (
     r"(a |au |a un |a une |avec un |avec une |un |une |le |la |l |du |de |quelqu un |vrai |vraie |"
-    r"personne |votre |vos )*(humain|humaine|personne|conseiller|conseillere|agent|operateur|operatrice|"
-    r"quelqu un|support|service client|sav|responsable|equipe)"
+    r"personne |votre |vos |mon |ma |mes |notre )*(humain|humaine|personne|conseiller|conseillere|agent|"
+    r"operateur|operatrice|quelqu un|support|service client|sav|responsable|equipe|gestionnaire|"
+    r"interlocuteur|interlocutrice|superieur|collegue|technicien|technicienne)"
 )
+_ADVERB = r"(directly |directement |vraiment |really |just |juste |tout de suite |right now |maintenant )?"
 
 _HUMAN = [
-    re.compile(rf"\b(talk|speak|chat|connect me|put me through|transfer me|pass me)( with| to)? {_PERSON_EN}\b"),
+    re.compile(rf"\b(talk|speak|chat|connect me|put me through|transfer me|pass me) {_ADVERB}( ?with| ?to)? ?"
+               rf"{_PERSON_EN}\b"),
     re.compile(rf"\b(i want|i need|i d like|i would like|let me talk to|can i have|give me|get me) {_PERSON_EN}\b"),
     re.compile(
         rf"\b(parler|discuter|echanger|etre mis en relation|mettre en relation|joindre|contacter|avoir)"
-        rf"( avec| a)? {_PERSON_FR}\b"
+        rf" {_ADVERB}( ?avec| ?a)? ?{_PERSON_FR}\b"
     ),
     re.compile(rf"\b(je veux|je voudrais|j aimerais|je souhaite|passez moi|donnez moi|me passer) {_PERSON_FR}\b"),
     re.compile(rf"\ben relation avec {_PERSON_FR}\b"),
@@ -143,6 +146,18 @@ _HUMAN = [
     re.compile(r"\b(puis je|je peux|peut on|est ce que je peux|on peut) (appeler|telephoner a|joindre) "
                r"(quelqu un|un conseiller|une personne|le service client|le support|vos services)\b"),
     re.compile(r"\b(un numero|quelqu un) (a appeler|que je peux appeler|a qui parler|pour parler)\b"),
+    # not a bot: "je veux pas parler a un robot", "I don t want to talk to a bot"
+    re.compile(r"\b(pas|plus|not|no more|don t want|do not want) (a |avec |to |with )?(parler|discuter|talk|speak|"
+               r"chat)( a| avec| to| with)? (un |une |a |the |your |votre |ce |cette )?"
+               r"(robot|bot|chatbot|machine|ia|ai|automate|programme|program)s?\b"),
+    # asks to be called back: "rappelez-moi", "call me back", "can someone call me"
+    re.compile(r"\b(rappelez moi|rappeler moi|rappelle moi|me rappeler|me rappelez|me recontacter|"
+               r"recontactez moi|appelez moi|m appeler|call me back|ring me back|phone me back|"
+               r"give me a call|get back to me by phone)\b"),
+    re.compile(r"\b(passez moi|passe moi|mettez moi en relation avec|put me through to|connect me to|"
+               r"transfer me to) .{1,40} (au telephone|par telephone|on the phone|by phone)\b"),
+    re.compile(r"\b(please|can you|could you|can someone|could someone|someone|somebody) (call|ring|phone) me\b"
+               r"|\b(call|ring|phone) me (please|asap|now|at|on)\b"),
 ]
 
 _GREETING = re.compile(
@@ -178,6 +193,19 @@ _NOT_HELPED = re.compile(
 )
 
 
+def _person_words_spelt(norm: str) -> str:
+    """``norm`` with each misspelt word for a person spelt right ("operater" ->
+    "operator"), so that the request patterns see it."""
+    words = norm.split()
+    fixed = [w if w in _PERSON_WORDS or not _person_word(w) else _closest_person_word(w) for w in words]
+    return " ".join(fixed)
+
+
+def _closest_person_word(word: str) -> str:
+    near = sorted(_FUZZY_TARGETS.get(len(word), ()), key=lambda p: (abs(len(p) - len(word)), p))
+    return next((p for p in near if _near(word, p)), word)
+
+
 def classify(text: str, quick_reply: str | None = None) -> Intent:
     """The conversational intent of one customer message (NONE: a real question)."""
     if quick_reply == "handoff":
@@ -187,7 +215,10 @@ def classify(text: str, quick_reply: str | None = None) -> Intent:
     norm = normalise(text)
     if not norm:
         return Intent.EMPTY
-    if _only_asks_for_a_person(norm.split()) or any(p.search(norm) for p in _HUMAN):
+    if _only_asks_for_a_person(norm.split()):
+        return Intent.HUMAN
+    spelt = _person_words_spelt(norm)
+    if any(p.search(spelt) for p in _HUMAN):
         return Intent.HUMAN
     if _NOT_HELPED.search(norm):
         return Intent.NOT_HELPED

@@ -53,6 +53,20 @@ _USELESS = re.compile(
     r"n importe quoi|ridicule|lamentable|pathetique|debile|stupide|perte de temps|"
     r"insupportable|inadmissible|scandaleux|honteux)\b"
 )
+# Anger said in words: "I am furious", "ras le bol", "fed up", "worst insurer ever".
+_ANGER = re.compile(
+    r"\b(furious|livid|outraged|fuming|(i m|i am|we are|we re|so|really) (angry|mad|pissed( off)?)|"
+    r"fed up|sick (and tired )?of|had enough|(is|s|totally|completely|absolutely|simply) unacceptable|"
+    r"disgraceful|disgusting|appalling|outrageous|"
+    r"worst \w+( \w+)? (ever|in the world)|"
+    r"the worst (company|service|customer service|insurer|bank|experience)|"
+    r"furieux|furieuse|en colere|(suis|sommes|trop|tres|vraiment) (enerve|enervee|enerves)|"
+    r"exaspere|exasperee|"
+    r"excede|excedee|ras le bol|marre|j en ai assez|(est|c est|cest|totalement|absolument) inacceptable|"
+    r"rien ne (marche|fonctionne|va)|nothing (ever )?works|"
+    r"degoute|degoutee|revoltant|(le|la|les) pires? \w+( \w+)? (de ma vie|du monde|"
+    r"qui soit|que j ai connu))\b"
+)
 # Insults aimed at the company or its people, with no swear word in them.
 _INSULT = re.compile(
     r"\b((vous etes|vous etes vraiment|z etes|t es|tu es|ils sont|votre (service|boite|societe|equipe) est)"
@@ -63,6 +77,9 @@ _INSULT = re.compile(
     r"(so |really |completely |totally |all |a bunch of |such )*"
     r"(incompetent|useless|hopeless|clowns?|idiots?|amateurs?|a joke|a scam|a disgrace|thieves|crooks|liars)|"
     r"what a (joke|scam|disgrace|farce|shambles|mess)|joke of a (company|service|bank|business)|"
+    r"(this|that|it) (is|s) (a joke|a scam|a disgrace|a farce|a rip off|daylight robbery|unbelievable)|"
+    r"(is|s) (this|that|it) (a joke|a scam|some kind of joke)|vous (le )?faites (expres|expret)|"
+    r"c est (une plaisanterie|du foutage)|"
     r"quelle (blague|arnaque|honte|bande)|c est une (blague|arnaque|honte)|(bande d|bande de) (incapables|"
     r"escrocs|guignols|nuls|voleurs))\b"
 )
@@ -94,7 +111,7 @@ def _shouting(text: str) -> bool:
 
 
 def frustration(text: str) -> str | None:
-    """Why this message sounds frustrated ("swearing", "useless", "insult", "already_told",
+    """Why this message sounds frustrated ("swearing", "useless", "insult", "anger", "already_told",
     "shouting", "punctuation", "doesnt_work"), or None."""
     folded = fold(text)
     if _SWEARING.search(folded):
@@ -103,6 +120,8 @@ def frustration(text: str) -> str | None:
         return "useless"
     if _INSULT.search(folded):
         return "insult"
+    if _ANGER.search(folded):
+        return "anger"
     if _ALREADY_TOLD.search(folded):
         return "already_told"
     if _shouting(text):
@@ -124,8 +143,8 @@ _NOT_HELPED = [
     re.compile(r"\b(not helpful|no help|unhelpful|no use|not what i (asked|meant|needed?|wanted|want))\b"),
     re.compile(r"\b(wrong answer|not my question|not the (right )?answer|that s not it|not it)\b"),
     re.compile(
-        r"\b(ne|n) (me |m )?(repond|reponds|aide|aident|a|ont|resout|regle)( pas| toujours pas| en rien)"
-        r"( (aide|aidee|aidé|repondu|resolu|regle))?"
+        r"\b(ne|n) (me |m )?(repond|reponds|aide|aident|resout|regle)( pas| toujours pas| en rien)"
+        r"|\b(ne|n) (me |m )?(a|ont)( pas| toujours pas| en rien)( (aide|aidee|aidé|repondu|resolu|regle))"
     ),
     re.compile(
         r"\b(pas (la|ma) (bonne )?(question|reponse)|mauvaise reponse|ce n est pas (ca|ma question|"

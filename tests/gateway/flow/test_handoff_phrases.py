@@ -30,6 +30,12 @@ PERSON = [
     "I need a human not a bot", "passez-moi quelqu'un du service client", "jveux parler a qqn",
     "speak to a representative please", "un vrai humain",
     "is there someone I can call?", "is there anyone I could phone?", "puis-je appeler quelqu'un ?",
+    # with a possessive, an adverb, a typo in the noun, not-a-bot, a call back
+    "je veux parler directement à ma conseillère", "I'd like to talk directly to my account manager",
+    "connect me to a represenative", "put me through to an operatr please",
+    "je ne veux pas parler à une machine", "I don't want to chat with a bot", "rappelez-moi au plus vite",
+    "please call me back", "can somebody phone me this afternoon", "un technicien svp",
+    "passez-moi le service facturation au téléphone",
 ]
 ANGRY = [
     "this is ridiculous", "your bot is useless", "WHY IS NOTHING WORKING",
@@ -38,12 +44,22 @@ ANGRY = [
     "vous êtes des incapables", "vous êtes nuls", "what a joke of a company",
     "vous êtes vraiment des amateurs",
     "you people are incompetent", "what a scam",
+    # anger said in words, no swearing, no capitals
+    "j'en ai ras le bol", "je suis furieuse", "I'm so angry right now", "worst service ever",
+    "this is a rip off", "totally unacceptable", "I'm fed up with your app", "c'est inacceptable",
+    "is this some kind of joke? I paid last week", "vous le faites exprès ou quoi", "rien ne fonctionne ici",
+    "nothing ever works with you",
 ]
 CHITCHAT = ["hello", "bonjour", "merci beaucoup", "thanks!", "hi there", "bonne journée", "ok",
             "cool thanks", "good morning", "bonsoir", "test", "???", "👍", "salut ça va ?",
             "hi, how are you?", "bonjour comment allez-vous"]
 NOT_SIGNALS = ["how are you charging me twice?", "ça va être long ?", "vous êtes ouverts le dimanche ?",
-               "you are charging me too much", "hello how are you, my card is blocked"]
+               "you are charging me too much", "hello how are you, my card is blocked",
+               "call me when my parcel arrives?", "what is the worst case for my excess?",
+               "how do I speak to my bank about a loan?", "comment changer de conseiller bancaire ?",
+               "can I transfer money to my advisor's account?",
+               "le virement n'a pas été fait ce mois-ci, que se passe-t-il ?",
+               "my payment has not gone through, what now?"]
 @pytest.mark.parametrize("text", PERSON + ANGRY)
 async def test_a_person_request_or_anger_is_handed_off(text: str) -> None:
     decision = await decide(text, AnswersEverything(), CONFIG)
