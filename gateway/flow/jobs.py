@@ -8,6 +8,13 @@ the jobs in hand are renewed while they run; a job whose lease was lost is left
 to the worker that holds it now.  A job that dies is made visible by its kind's
 dead handler in the transaction that buries it (a dead route hands the
 conversation to an operator, a dead send marks the message failed).
+
+A kind may set fast-path rules (:meth:`JobRunner.pace_fast`): at most N of its
+jobs at a time, and a *gate* each job waits on, in memory, before it runs — for
+example mail processing waiting for a pause in the SMTP sessions, so the peers
+waiting for their 250 go first.  A waiting job keeps its lease (renewed like any
+job in hand); a crash leaves its row to be reclaimed, and a stop puts it back
+queued without counting an attempt.
 """
 
 from __future__ import annotations
@@ -29,6 +36,10 @@ from gateway.models import TransientDeliveryError
 log = logging.getLogger(__name__)
 
 Handler = Callable[[JobView], Awaitable[None]]
+Gate = Callable[[JobView, float], Awaitable[None]]
+"""Awaited before a fast-path job runs: ``gate(job, since)`` returns when the job
+may run; ``since`` is the ``time.monotonic()`` at which the job was handed over.  It must
+return by itself within a bounded time (the gate owns that bound)."""
 
 FAST_PATH_CONCURRENCY = 64
 
@@ -69,6 +80,9 @@ class JobRunner:
         self._inflight: set[asyncio.Task[None]] = set()
         self._held: set[str] = set()  # lease tokens of the jobs in hand
         self._fast = asyncio.Semaphore(FAST_PATH_CONCURRENCY)
+        self._kind_limits: dict[str, asyncio.Semaphore] = {}
+        self._gates: dict[str, Gate] = {}
+        self._stopped = asyncio.Event()  # set by stop(): gates stop waiting
         self._stopping = False
         self._next_reap = 0.0
         self.processed = 0
@@ -83,6 +97,7 @@ class JobRunner:
         """Start ``cfg.workers`` workers and take fast-path work (0: this process
         runs no jobs; they wait, durable, for a process that does)."""
         self._stopping = False
+        self._stopped.clear()
         if self.cfg.workers <= 0:
             return
         base = f"{os.getpid()}"
@@ -96,6 +111,7 @@ class JobRunner:
     async def stop(self) -> None:
         """Graceful: no new work; the jobs in hand finish (up to 10 s), then exit."""
         self._stopping = True
+        self._stopped.set()
         self.store.on_claimed = None
         self._wake.set()
         pending = [t for t in (*self._tasks, *self._inflight) if not t.done()]
@@ -107,17 +123,58 @@ class JobRunner:
         self._tasks = []
 
     # ----------------------------------------------------------------- fast path
+    def pace_fast(self, kind: str, *, concurrency: int, gate: Gate | None = None) -> None:
+        """Fast-path rules for one job kind: at most ``concurrency`` of its jobs run
+        at a time, each after ``gate`` let it through (awaited while holding one of
+        those places, so at most ``concurrency`` jobs of the kind are past the gate
+        when it closes again).  Jobs waiting here do not take fast-path places of
+        other kinds."""
+        if concurrency < 1:
+            raise ValueError(f"fast-path concurrency of {kind!r} must be at least 1")
+        self._kind_limits[kind] = asyncio.Semaphore(concurrency)
+        if gate is not None:
+            self._gates[kind] = gate
+        else:
+            self._gates.pop(kind, None)
+
     def run_claimed(self, jobs: list[JobView]) -> None:
         """Run jobs a transaction of this process claimed, now (no poll wait)."""
+        since = time.monotonic()
         for job in jobs:
             self._held.add(job.lock)
-            task = asyncio.create_task(self._run_fast(job), name=f"job-{job.kind}-{job.id}")
+            task = asyncio.create_task(self._run_fast(job, since), name=f"job-{job.kind}-{job.id}")
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
 
-    async def _run_fast(self, job: JobView) -> None:
-        async with self._fast:
-            await self._run(job)
+    async def _pass(self, gate: Gate, job: JobView, since: float) -> None:
+        """Wait on ``gate``, or until the runner stops."""
+        passing = asyncio.ensure_future(gate(job, since))
+        stopped = asyncio.ensure_future(self._stopped.wait())
+        try:
+            await asyncio.wait((passing, stopped), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in (passing, stopped):
+                waiter.cancel()
+            await asyncio.gather(passing, stopped, return_exceptions=True)
+
+    async def _run_fast(self, job: JobView, since: float) -> None:
+        limit = self._kind_limits.get(job.kind)
+        if limit is None:
+            async with self._fast:
+                await self._run(job)
+            return
+        try:
+            async with limit:
+                gate = self._gates.get(job.kind)
+                if gate is not None and not self._stopping:
+                    await self._pass(gate, job, since)
+                if self._stopping:  # not started: back to the queue, no attempt counted
+                    await self.store.defer_job(job, 0)
+                    return
+                async with self._fast:
+                    await self._run(job)
+        finally:
+            self._held.discard(job.lock)
 
     # ------------------------------------------------------------------ workers
     async def run_once(self, worker: str = "once") -> int:

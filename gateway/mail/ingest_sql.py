@@ -2,7 +2,7 @@
 SQLite's own connection, inside the same group-commit unit: the same look-up of an
 earlier delivery, the same rows (raw bytes, ``mail_inbound``, the client's rate
 count) and the same ``mail_ingest`` job (claimed for the fast path as ``Tx.enqueue``
-would), at a fraction of the ORM's cost per statement (see
+would; the caller hands it the stored mail), at a fraction of the ORM's cost per statement (see
 :mod:`gateway.flow.hot_sql`).  PostgreSQL always takes the ORM path."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from gateway.db.types import sqlite_text
 from gateway.mail import blobs, rate
-from gateway.mail.processing_sql import StoredMail
 
 if TYPE_CHECKING:
+    from gateway.db.tables import Job
     from gateway.flow.hot_sql import HotSql
     from gateway.flow.tx import Tx
     from gateway.mail.ingest import HeaderPeek
@@ -44,9 +44,9 @@ async def store(
     envelope_to: Sequence[str],
     client: str,
     window_seconds: int,
-) -> int:
-    """Store one received message and its job; returns the ``mail_inbound`` id.
-    A concurrent delivery of the same message raises ``sqlite3.IntegrityError``."""
+) -> tuple[int, Job]:
+    """Store one received message and its job; returns the ``mail_inbound`` id and
+    the job.  A concurrent delivery of the same message raises ``sqlite3.IntegrityError``."""
     db = await hot.db()
     now = tx.now()
     sha = blobs.digest(raw)
@@ -71,7 +71,4 @@ async def store(
             "ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1",
             (f"smtp:{client}"[:128], sqlite_text(rate.window_start(now, window_seconds))),
         )
-    job = await hot.enqueue(tx, job_kind, {"inbound_id": inbound_id})
-    # on the fast path the job is given what it would read back (processing_sql.StoredMail)
-    tx.prepare(job, StoredMail(raw, tuple(str(a)[:320] for a in envelope_to)[:100], envelope_from[:320]))
-    return inbound_id
+    return inbound_id, await hot.enqueue(tx, job_kind, {"inbound_id": inbound_id})

@@ -30,7 +30,7 @@ from sqlalchemy import delete, select
 from gateway.db.tables import Message
 from gateway.db.tables_mail import MailAttachment, MailInbound, MailParticipant, MailSuggestion, MailThread
 from gateway.flow.job_queue import JobView
-from gateway.flow.jobs import DeferJob, PermanentJobError
+from gateway.flow.jobs import PermanentJobError
 from gateway.flow.tx import Tx
 from gateway.mail import blobs, bounces, processing_sql, quarantine, quick_replies, threading
 from gateway.mail.addresses import normalise
@@ -41,14 +41,6 @@ from gateway.models import AcceptResult, Attachment, AuthorKind, Identity, Inbou
 log = logging.getLogger(__name__)
 
 CHANNEL = threading.CHANNEL
-# Background processing yields to SMTP sessions: a mail accepted while other clients
-# are sending (an SMTP MAIL or DATA within SMTP_BUSY_WINDOW seconds) is not processed
-# on the fast path right after its accept but put back once (DeferJob: no attempt
-# counted) for SMTP_YIELD_SECONDS, then taken by a job worker (at most
-# ``jobs.workers`` at a time), deferred no more.  The accept stays durable; the bot's
-# reply to it comes that much later under load.
-SMTP_BUSY_WINDOW = 0.05
-SMTP_YIELD_SECONDS = 2.0
 UNKNOWN_SENDER = "unknown-sender@sender.invalid"  # a released mail with no readable sender
 _SUBJECT_PREFIX = re.compile(r"^\s*((re|fwd?|tr|aw|sv|wg)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _SUBJECT_TOKEN = re.compile(r"\s*\[#[^\]]{1,40}\]\s*")
@@ -72,9 +64,7 @@ class IngestJob:
         if not isinstance(inbound_id, int):
             raise PermanentJobError(f"mail_ingest job without inbound_id: {job.payload!r}")
         release = bool(job.payload.get("release"))
-        stored = job.prepared
-        if isinstance(stored, processing_sql.StoredMail) and self.mail.smtp_busy(SMTP_BUSY_WINDOW):
-            raise DeferJob(SMTP_YIELD_SECONDS, "SMTP sessions first")
+        stored, job.prepared = job.prepared, None  # its bytes count against the held budget
         if isinstance(stored, processing_sql.StoredMail) and not release:
             # the fast path, right after the accept that wrote it: nothing to read back
             # (_finish checks the row is still "received" before writing the outcome)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from gateway.flow.tx import Tx
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class StoredMail:
     """A mail as its accept stored it (status ``received``), for the fast path."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from dataclasses import dataclass, field
 
 from gateway.clock import Clock
@@ -13,6 +12,7 @@ from gateway.config import EmailSettings, Settings
 from gateway.flow.store import SqlStore
 from gateway.mail.addresses import OwnAddresses
 from gateway.mail.contracts import MailParser
+from gateway.mail.smtp_pause import SmtpPause
 
 
 @dataclass
@@ -23,7 +23,8 @@ class MailService:
     secret: bytes
     parser: MailParser | None = None  # plugged in by the email channel (bind_mail)
     own: OwnAddresses = field(init=False)
-    smtp_seen: float = field(default=0.0, init=False)  # monotonic time of the last SMTP MAIL/DATA
+    smtp: SmtpPause = field(default_factory=SmtpPause)  # background processing waits for a pause
+    accepts: object = field(default=None, init=False, repr=False)  # ingest.AcceptBatch, made on first use
 
     def __post_init__(self) -> None:
         self.own = OwnAddresses(self.settings.email.addresses)
@@ -38,11 +39,7 @@ class MailService:
 
     def note_smtp(self) -> None:
         """An SMTP transaction is under way (the listener calls this at MAIL and DATA)."""
-        self.smtp_seen = time.monotonic()
-
-    def smtp_busy(self, window: float) -> bool:
-        """Did an SMTP client send MAIL or DATA within the last ``window`` seconds?"""
-        return time.monotonic() - self.smtp_seen < window
+        self.smtp.note()
 
     def sign(self, purpose: str, value: str, length: int = 20) -> str:
         """A deterministic, unguessable tag for ``value`` (the server's secret)."""

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from gateway.flow.jobs import JobRunner
 from gateway.flow.store import SqlStore
+from gateway.mail import smtp_pause
 from gateway.mail.ingest import INGEST_JOB
 from gateway.mail.processing import IngestJob
 from gateway.mail.service import MailService
@@ -32,6 +33,8 @@ def setup_mail(
             bind(mail)
     job = IngestJob(mail)
     runner.handlers[INGEST_JOB] = job.handle
+    # on the fast path, processing waits (in memory) for a pause in the SMTP sessions
+    runner.pace_fast(INGEST_JOB, concurrency=smtp_pause.CONCURRENCY, gate=mail.smtp.gate)
     runner.dead_handlers[INGEST_JOB] = job.on_dead
     app[keys.MAIL] = mail
     from gateway.web.mail_api import setup_mail_api

@@ -4,17 +4,11 @@ in the same conversation."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
-from gateway.db.tables import Conversation, Job, Message
+from gateway.db.tables import Conversation, Message
 from gateway.db.tables_mail import MailInbound
-from gateway.flow.job_queue import JobView
-from gateway.flow.jobs import DeferJob
 from gateway.mail import inspect
-from gateway.mail.ingest import INGEST_JOB
-from gateway.mail.processing import SMTP_YIELD_SECONDS, IngestJob
-from gateway.mail.processing_sql import StoredMail
 from tests.support.mail_core import MailCore, make_mail
 
 
@@ -105,32 +99,3 @@ async def test_inbound_mail_is_findable_by_message_id_with_class_and_text(mc: Ma
     assert detail["class"] == "customer" and detail["class_reason"]
     assert "My invoice is wrong." in detail["clean_text"] and "ACME" not in detail["clean_text"]
     assert detail["conversation_id"] is not None
-
-
-async def test_a_mail_accepted_while_clients_send_is_processed_later_and_once(mc: MailCore) -> None:
-    """Background processing yields to SMTP sessions: a mail accepted while another
-    client is sending is put back (durable, no attempt counted) rather than processed
-    on the fast path at once; after the yield a worker processes it, once."""
-    claimed: list[JobView] = []
-    mc.store.on_claimed = claimed.extend  # the fast path: the accept's job handed over
-    mc.mail.note_smtp()  # another client's MAIL, just now
-    try:
-        done = await mc.receive(make_mail(message_id="busy@example.org"), drain=False)
-    finally:
-        mc.store.on_claimed = None
-    [job] = [j for j in claimed if j.kind == INGEST_JOB]
-    assert isinstance(job.prepared, StoredMail) and job.prepared.envelope_to == ("support@guichet.test",)
-    with pytest.raises(DeferJob):
-        await IngestJob(mc.mail).handle(job)
-    assert await mc.store.defer_job(job, SMTP_YIELD_SECONDS)  # what the runner does with it
-    assert (await inbound_row(mc, done.inbound_id)).status == "received"  # stored, waiting
-    assert await mc.drain() == 0  # not due yet
-    mc.clock.advance(seconds=SMTP_YIELD_SECONDS)
-    assert await mc.drain() >= 1
-    row = await inbound_row(mc, done.inbound_id)
-    assert row.status == "processed" and row.conversation_id is not None
-    sent = mc.sink.wait_for(1)
-    assert len(sent) == 1 and sent[0].message["In-Reply-To"] == "<busy@example.org>"
-    async with mc.store.read() as tx:
-        jobs = (await tx.session.execute(select(Job).where(Job.kind == INGEST_JOB))).scalars().all()
-    assert [(j.status, j.attempts) for j in jobs] == [("done", 1)]
