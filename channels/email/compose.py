@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 
+from channels.email import wire
 from gateway.mail.outbound import OutboundPlan
 from gateway.models import Outbound
 
@@ -79,7 +80,7 @@ def compose(outbound: Outbound, plan: OutboundPlan, now: datetime) -> EmailMessa
     msg["Date"] = format_datetime(now)
     msg["From"] = formataddr((plan.from_name, plan.from_address))
     msg["To"] = plan.to
-    cc = [a for a, kind in plan.kinds.items() if kind == "cc" and a in plan.pending]
+    cc = _cc(plan)
     if cc:
         msg["Cc"] = ", ".join(cc)
     msg["Reply-To"] = plan.reply_to
@@ -88,14 +89,43 @@ def compose(outbound: Outbound, plan: OutboundPlan, now: datetime) -> EmailMessa
         msg["In-Reply-To"] = f"<{plan.in_reply_to}>"
     if plan.references:
         msg["References"] = " ".join(f"<{r}>" for r in plan.references)
-    if plan.automatic:  # RFC 3834: nobody's auto-responder answers this
-        msg["Auto-Submitted"] = "auto-replied"
-        msg["X-Auto-Response-Suppress"] = "All"
+    for name, value in _loop_headers(plan):
+        msg[name] = value
     msg.set_content(text_body(outbound, plan))
     msg.add_alternative(html_body(outbound, plan), subtype="html")
     return msg
 
 
 def render(outbound: Outbound, plan: OutboundPlan, now: datetime) -> bytes:
-    """:func:`compose`, serialised as the relay receives it."""
-    return compose(outbound, plan, now).as_bytes()
+    """The mail as the relay receives it: written directly (:mod:`channels.email.wire`),
+    or by the stdlib (:func:`compose`) when an address is not ASCII."""
+    cc = _cc(plan)
+    if not wire.ascii_only(plan.from_address, plan.to, plan.reply_to, *cc):
+        return compose(outbound, plan, now).as_bytes()
+    headers = [
+        f"Message-ID: <{plan.rfc_message_id}>",
+        f"Date: {format_datetime(now)}",
+        f"From: {wire.mailbox(plan.from_name, plan.from_address)}",
+        f"To: {plan.to}",
+    ]
+    if cc:
+        headers.append(wire.words("Cc", cc, ", "))
+    headers += [f"Reply-To: {plan.reply_to}", wire.unstructured("Subject", plan.subject)]
+    if plan.in_reply_to:
+        headers.append(f"In-Reply-To: <{plan.in_reply_to}>")
+    if plan.references:
+        headers.append(wire.words("References", (f"<{r}>" for r in plan.references)))
+    headers += [f"{name}: {value}" for name, value in _loop_headers(plan)]
+    return wire.alternative(headers, text_body(outbound, plan), html_body(outbound, plan))
+
+
+def _cc(plan: OutboundPlan) -> list[str]:
+    return [a for a, kind in plan.kinds.items() if kind == "cc" and a in plan.pending]
+
+
+def _loop_headers(plan: OutboundPlan) -> list[tuple[str, str]]:
+    """RFC 3834: nobody's auto-responder answers what a machine of ours wrote (the
+    bot's answers are ``auto-replied``, other automatic mail ``auto-generated``)."""
+    if not plan.auto_submitted:
+        return []
+    return [("Auto-Submitted", plan.auto_submitted), ("X-Auto-Response-Suppress", "All")]

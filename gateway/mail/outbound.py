@@ -24,8 +24,11 @@ from gateway.mail.plan import (
     SUPPRESSED,
     OutboundPlan,
     QuotedMail,
+    auto_submitted,
     cc_wanted,
+    first_mail,
     message_id_for,
+    still_filing,
     subject_for,
     thread_ids,
     withheld_before_guard,
@@ -51,7 +54,12 @@ async def prepare(mail: MailService, outbound: Outbound) -> OutboundPlan:
 async def _prepare(tx: Tx, mail: MailService, outbound: Outbound) -> OutboundPlan:
     session = tx.session
     conv = await tx.conversation(outbound.conversation_id)
+    first, status = first_mail(outbound.thread_key), None
+    if first is not None:  # read before the thread: its job writes both in one transaction
+        status = await session.scalar(select(MailInbound.status).where(MailInbound.id == first))
     thread = await session.get(MailThread, conv.id)
+    if thread is None and (wait := still_filing(status)) is not None:
+        raise wait
     if thread is None:
         thread = MailThread(conversation_id=conv.id, token=new_token(), subject="", created_at=tx.now())
         session.add(thread)
@@ -99,7 +107,10 @@ async def _prepare(tx: Tx, mail: MailService, outbound: Outbound) -> OutboundPla
         rec = recipients.get(address)
         if rec is not None and rec.state == QUEUED:
             rec.state, rec.detail, rec.updated_at = SUPPRESSED, reason, tx.now()
-    withheld = withheld_before_guard(mail, customer, blocked, automatic)
+    # a machine's mail (the bot's, a survey) never goes to a machine; only the bot's
+    # answers count against the loop guard's caps (a survey answers no mail: it cannot loop)
+    machine = auto_submitted(outbound.author) is not None
+    withheld = withheld_before_guard(mail, customer, blocked, machine)
     if withheld is None and automatic:
         withheld = await guard.allow_automatic(
             session,
@@ -121,6 +132,7 @@ async def _prepare(tx: Tx, mail: MailService, outbound: Outbound) -> OutboundPla
         in_reply_to=parent,
         references=references,
         automatic=automatic,
+        auto_submitted=auto_submitted(outbound.author),
         lang=conv.lang or "en",
         quoted=await _quoted(tx, conv.id, outbound.message_id) if mail.cfg.quote_history else None,
         withheld=withheld,

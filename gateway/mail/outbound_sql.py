@@ -28,8 +28,11 @@ from gateway.mail.plan import (
     SUPPRESSED,
     OutboundPlan,
     QuotedMail,
+    auto_submitted,
     cc_wanted,
+    first_mail,
     message_id_for,
+    still_filing,
     subject_for,
     thread_ids,
     withheld_before_guard,
@@ -62,6 +65,10 @@ async def prepare(tx: Tx, hot: HotSql, mail: MailService, outbound: Outbound) ->
     thread = db.execute(
         "SELECT token, subject FROM mail_threads WHERE conversation_id = ?", (conv_id,)
     ).fetchone()
+    if thread is None and (first := first_mail(outbound.thread_key)) is not None:  # SQLite: one writer
+        status = db.execute("SELECT status FROM mail_inbound WHERE id = ?", (first,)).fetchone()
+        if (wait := still_filing(status[0] if status else None)) is not None:
+            raise wait
     if thread is None:
         token, base = new_token(), ""
         db.execute(
@@ -115,7 +122,10 @@ async def prepare(tx: Tx, hot: HotSql, mail: MailService, outbound: Outbound) ->
             )
             hot.forget(MailRecipient, found[2])
             recipients[address] = (found[0], SUPPRESSED, found[2])
-    withheld = withheld_before_guard(mail, customer, blocked, automatic)
+    # a machine's mail (the bot's, a survey) never goes to a machine; only the bot's
+    # answers count against the loop guard's caps (a survey answers no mail: it cannot loop)
+    machine = auto_submitted(outbound.author) is not None
+    withheld = withheld_before_guard(mail, customer, blocked, machine)
     if withheld is None and automatic:
         withheld = _allow_automatic(db, mail, outbound.message_id, customer, conv_id, now)
     parent, references = _thread_ids(db, conv_id, out_id)
@@ -130,6 +140,7 @@ async def prepare(tx: Tx, hot: HotSql, mail: MailService, outbound: Outbound) ->
         in_reply_to=parent,
         references=references,
         automatic=automatic,
+        auto_submitted=auto_submitted(outbound.author),
         lang=conv[0] or "en",
         quoted=_quoted(db, conv_id, outbound.message_id) if mail.cfg.quote_history else None,
         withheld=withheld,

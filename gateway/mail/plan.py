@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from gateway.flow.jobs import DeferJob
 from gateway.mail.addresses import is_robot
 from gateway.mail.service import MailService
+from gateway.models import AuthorKind
 
 SENT, FAILED, QUEUED, SUPPRESSED = "sent", "failed", "queued", "suppressed"
 
@@ -37,6 +39,34 @@ class OutboundPlan:
     quoted: QuotedMail | None = None
     withheld: str | None = None  # why nothing is sent (suppressed, loop guard, a machine)
     kinds: dict[str, str] = field(default_factory=dict)  # address -> to | cc
+    auto_submitted: str | None = None  # RFC 3834: auto-replied (the bot), auto-generated (a survey)
+
+
+def auto_submitted(author: AuthorKind) -> str | None:
+    """RFC 3834's ``Auto-Submitted`` of a mail by ``author``: the bot answers a
+    customer's mail (``auto-replied``); a system message (the satisfaction survey)
+    is sent by a machine on its own (``auto-generated``); a person's reply has none."""
+    if author is AuthorKind.BOT:
+        return "auto-replied"
+    if author is AuthorKind.SYSTEM:
+        return "auto-generated"
+    return None
+
+
+def first_mail(thread_key: str) -> int | None:
+    """The ``mail_inbound`` id that opened a conversation (thread key ``mail-<id>``)."""
+    prefix, _, number = thread_key.partition("-")
+    return int(number) if prefix == "mail" and number.isdigit() else None
+
+
+def still_filing(status: str | None) -> DeferJob | None:
+    """The mail that opened a conversation is still being processed (its job writes the
+    conversation's thread: token, subject, customer), so a reply to it waits a moment
+    rather than write a thread of its own (the bot may answer before that job's last
+    transaction commits).  A mail quarantined or deleted meanwhile waits for nothing."""
+    if status == "received":
+        return DeferJob(0.05, "the mail this answers is still being filed")
+    return None
 
 
 def message_id_for(mail: MailService, key: str) -> str:
