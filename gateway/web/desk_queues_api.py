@@ -20,7 +20,7 @@ from gateway.web.desk_roles import require_role
 from gateway.web.desk_schemas import BOOL, INT, OBJ, STR, TAGS, obj
 from gateway.web.helpers import BadRequest, api, json_body
 from gateway.web.keys import DESK
-from gateway.web.request_fields import flag_field, int_field, text_value
+from gateway.web.request_fields import fits_int, flag_field, int_field, text_value
 from gateway.web.route_docs import describe
 from gateway.web.security import json_response
 
@@ -62,7 +62,7 @@ async def save_queue(request: web.Request) -> web.StreamResponse:
 async def set_members(request: web.Request) -> web.StreamResponse:
     require_role(request, "supervisor")
     ids = (await json_body(request)).get("user_ids")
-    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+    if not isinstance(ids, list) or not all(fits_int(i) for i in ids):
         raise BadRequest("invalid_user_ids", '"user_ids" is a list of user ids.')
     view = await request.app[DESK].queues.set_members(request.match_info["name"], ids)
     return json_response({"queue": view.to_dict()})

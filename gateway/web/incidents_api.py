@@ -25,7 +25,7 @@ from gateway.tickets.incident_scan import incident_scanner, scan_once
 from gateway.web.desk_schemas import OBJ, STR, TAGS
 from gateway.web.helpers import BadRequest, api, json_body
 from gateway.web.keys import DESK_EXTRAS
-from gateway.web.request_fields import path_id
+from gateway.web.request_fields import fits_int, path_id
 from gateway.web.route_docs import Param, describe
 from gateway.web.security import USER, json_response
 
@@ -35,9 +35,9 @@ INCIDENT = {200: ("the incident and its tickets", OBJ)}
 
 def _ticket_ids(body: dict[str, Any]) -> list[Any]:
     ids = body.get("ticket_ids")
-    if not isinstance(ids, list):
+    if not isinstance(ids, list) or any(isinstance(i, int) and not fits_int(i) for i in ids):
         raise BadRequest("invalid_ticket_ids", '"ticket_ids" is a list of ticket ids.')
-    return ids
+    return ids  # the service checks the rest
 
 
 @describe(

@@ -28,7 +28,7 @@ from gateway.web.access import PRINCIPAL
 from gateway.web.desk_schemas import OBJ, REASON, TAGS
 from gateway.web.helpers import BadRequest, api, json_body
 from gateway.web.keys import MERGER
-from gateway.web.request_fields import flag_field, path_id, text_value
+from gateway.web.request_fields import fits_int, flag_field, path_id, text_value
 from gateway.web.route_docs import describe
 from gateway.web.security import USER, json_response
 
@@ -58,7 +58,7 @@ def _force_and_reason(request: web.Request, body: dict[str, Any]) -> tuple[bool,
 async def merge(request: web.Request) -> web.StreamResponse:
     body = await json_body(request)
     into = body.get("into")
-    if not isinstance(into, int) or isinstance(into, bool) or into < 1:
+    if not fits_int(into) or into < 1:
         raise BadRequest("invalid_into", '"into" must be the id of the ticket to merge into.')
     force, reason = _force_and_reason(request, body)
     result = await request.app[MERGER].merge(

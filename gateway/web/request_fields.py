@@ -4,22 +4,34 @@ the id in the path, and typed fields of the body, each wrong type a clear 400
 
 A field that is missing (or JSON ``null``) is ``default``; one of the wrong type is
 refused, never coerced: ``"3"`` is not an integer and ``true`` is neither an integer
-nor a string.
+nor a string.  Integers stay within the database's (32-bit) integer columns: a larger
+one in the body is a 400, in the path a 404 (nothing has that id), never a crash.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from aiohttp import web
 
+from gateway.errors import NotFoundError
 from gateway.web.helpers import BadRequest
+
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # an INTEGER column on PostgreSQL
 
 
 def path_id(request: web.Request, key: str = "id") -> int:
     """The number the route matched as ``{key}`` (routes that use it only match digits)."""
-    return int(request.match_info[key])
+    value = int(request.match_info[key])
+    if value > INT_MAX:
+        raise NotFoundError(f"nothing has the {key} {value}")
+    return value
+
+
+def fits_int(value: object) -> TypeGuard[int]:
+    """An integer (not a boolean) that an INTEGER column holds."""
+    return isinstance(value, int) and not isinstance(value, bool) and INT_MIN <= value <= INT_MAX
 
 
 def text_field(body: dict[str, Any], key: str, default: str | None = None) -> str | None:
@@ -40,6 +52,8 @@ def int_field(body: dict[str, Any], key: str) -> int | None:
     value = body.get(key)
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
         raise BadRequest(f"invalid_{key}", f'"{key}" must be an integer.')
+    if value is not None and not fits_int(value):
+        raise BadRequest(f"invalid_{key}", f'"{key}" is out of range.')
     return value
 
 

@@ -29,7 +29,7 @@ from gateway.web.desk_roles import require_role
 from gateway.web.desk_schemas import INT, OBJ, REASON, STR, TAGS, obj
 from gateway.web.helpers import BadRequest, api, json_body
 from gateway.web.keys import DESK
-from gateway.web.request_fields import int_field, path_id, text_field, text_value
+from gateway.web.request_fields import fits_int, int_field, path_id, text_field, text_value
 from gateway.web.route_docs import Param, describe
 from gateway.web.security import json_response
 
@@ -73,6 +73,8 @@ async def list_tickets(request: web.Request) -> web.StreamResponse:
         assignee = int(q["assignee"]) if q.get("assignee") else None
     except ValueError as exc:
         raise BadRequest("invalid_number", "limit, offset and assignee are numbers.") from exc
+    if not all(fits_int(n) for n in (limit, offset, assignee or 0)):
+        raise BadRequest("invalid_number", "limit, offset and assignee are numbers.")
     query = TicketQuery(
         view=q.get("view", "open"),
         text=q.get("q", ""),
@@ -180,7 +182,7 @@ async def assign(request: web.Request) -> web.StreamResponse:
     body = await json_body(request)
     raw = body.get("user_id")
     target = user.id if raw == "me" else raw
-    if target is not None and (not isinstance(target, int) or isinstance(target, bool)):
+    if target is not None and not fits_int(target):
         raise BadRequest("invalid_user_id", '"user_id" is a user id, "me" or null (back to the queue).')
     change = await request.app[DESK].queues.assign(path_id(request), user, target, text_value(body, "reason"))
     return await _changed(request, change)
