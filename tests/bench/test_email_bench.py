@@ -1,6 +1,7 @@
 """The SMTP bench (``python -m bench --only email``) end to end in tiny mode: the real
-app's listener and the bare aiosmtpd sink are both driven, every message sent to
-Guichet is committed exactly once, and the rows are well formed.  No timing is
+app's listener, the bare aiosmtpd sink and the durable sink are all driven, every
+message sent to Guichet is committed exactly once and processed, the durable sink
+really stores what it acknowledged, and the rows are well formed.  No timing is
 asserted: figures belong to ``make bench``."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import main
-from bench.email_smtp import RATE_LABEL, EmailOptions
+from bench.email_smtp import END_TO_END_LABEL, RATE_LABEL, DurableSinkHandler, EmailOptions
 
 
 def test_tiny_email_bench_commits_every_message_once(
@@ -42,7 +43,12 @@ def test_tiny_email_bench_commits_every_message_once(
     cases: dict[str, dict[str, dict[str, float]]] = {}
     for row in result["rows"]:
         cases.setdefault(row["case"], {})[row["metric"]] = row
-    assert set(cases) == {"1 client", "3 concurrent clients", "3 concurrent clients, job workers off"}
+    plain = ["1 client", "3 concurrent clients", "3 concurrent clients, job workers off"]
+    assert set(cases) == {*plain, *(f"{case}, vs the durable sink" for case in plain)}
+    for case in plain[:2]:  # with job workers: also every mail processed and its reply relayed
+        end_to_end = cases[case].pop(END_TO_END_LABEL)
+        assert end_to_end["samples"] == tiny.messages and end_to_end["ours"] > 0
+        assert end_to_end["ours"] <= cases[case][RATE_LABEL]["ours"]  # it includes the processing
     for metrics in cases.values():
         assert set(metrics) == {"p50", "p95", "p99", RATE_LABEL}
         rate = metrics[RATE_LABEL]
@@ -56,3 +62,15 @@ def test_email_bench_sizes_are_bounded_counts() -> None:
     assert full.messages == 300 and max(full.clients) >= 10
     with pytest.raises(ValueError):
         EmailOptions.for_mode("forever")
+
+
+async def test_the_durable_sink_has_each_message_on_disk_before_its_250(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    handler = DurableSinkHandler(tmp_path / "sink.mbox")
+    for n in range(3):
+        envelope = SimpleNamespace(mail_from=f"c{n}@example.org", content=None,
+                                   original_content=b"Subject: x\r\n\r\nhi\r\n")
+        assert await handler.handle_DATA(None, None, envelope) == "250 OK"
+    stored = (tmp_path / "sink.mbox").read_bytes()
+    assert stored.count(b"Subject: x") == 3 and b"From c2@example.org" in stored
