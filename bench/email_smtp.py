@@ -459,6 +459,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # aiosmtpd's line per SMTP command: Guichet's listener keeps it to warnings
+    # (channels/email/smtp_in.py), so the sinks do the same (the same work on both sides)
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     # both on the loop `guichet serve` runs on (server.event_loop = "auto": uvloop when installed)
     if args.command == "serve-sink":
         event_loop.run(serve_sink(args.durable))

@@ -29,6 +29,17 @@ from gateway.mail.service import MailService
 log = logging.getLogger(__name__)
 
 MAX_RECIPIENTS = 50
+AIOSMTPD_LOG = "mail.log"  # aiosmtpd's logger: a line per command, addresses included
+
+
+def quiet_session_log() -> None:
+    """aiosmtpd logs every command of every session at INFO (seven lines a mail, the
+    senders' and recipients' addresses in them): kept to warnings, unless the
+    application logs at DEBUG or that logger was set explicitly.  What was received
+    is in the database (``guichet mail``, the API), not in the log."""
+    logger = logging.getLogger(AIOSMTPD_LOG)
+    if logger.level == logging.NOTSET and not logging.getLogger().isEnabledFor(logging.DEBUG):
+        logger.setLevel(logging.WARNING)
 
 
 class TolerantSMTP(SMTP):
@@ -158,6 +169,7 @@ class SmtpListener:
 
     async def start(self) -> None:
         cfg = self.mail.cfg
+        quiet_session_log()
         context = tls_context(cfg.tls_cert, cfg.tls_key)
         # aiosmtpd would call socket.getfqdn() for every connection, on the event loop (a
         # DNS lookup: milliseconds, or seconds when the resolver is slow): once, off the loop.
