@@ -41,7 +41,7 @@ KB_ADMIN_PORT = web.AppKey("kb_loop_kb_admin", KBAdminPort)
 # --- email (issue 8) ---
 MAIL = web.AppKey("mail", MailService)  # the mail room: present when [email] enabled
 
-# --- ticket desk (gateway/tickets/, gateway/web/tickets_api.py) ---
+# --- ticket desk (gateway/tickets/, gateway/web/tickets_api.py and desk_*_api.py) ---
 DESK = web.AppKey("ticket_desk", DeskServices)  # status, priority, queues, SLA, appointments, canned
 # --- end of ticket desk block ---
 # --- ticket merges (gateway/tickets/merge.py, gateway/web/merge_api.py) ---
