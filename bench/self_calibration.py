@@ -14,6 +14,13 @@ examples/dev KBs); the sealed sets (examples/eval/isp, library, energy) never do
     python -m bench.self_calibration collect examples/dev/transit/kb \
         examples/dev/transit/cases.jsonl /tmp/f.json --index /tmp/i
     python -m bench.self_calibration fit /tmp/a.json /tmp/b.json ... --held-out /tmp/t.json
+
+``rank``: top-1 (a translated pair counts as its topic) of a collected KB's index for
+several passage-mean weights (:data:`kb_index.fusion.PASSAGE_WEIGHT`), nothing else
+changed:
+
+    python -m bench.self_calibration rank /tmp/i examples/dev/transit/cases.jsonl \
+        --passage-weights 0,0.35,0.65
 """
 
 from __future__ import annotations
@@ -72,9 +79,13 @@ async def _collect(kb: str, cases: str, index: str) -> dict:
     }
 
 
-def collect(kb: str, cases: str, out: str, index: str) -> None:
-    if any(Path(kb).resolve().is_relative_to(Path(s).resolve()) for s in SEALED):
+def _refuse_sealed(*paths: str) -> None:
+    if any(Path(p).resolve().is_relative_to(Path(s).resolve()) for p in paths for s in SEALED):
         sys.exit("sealed evaluation KBs are not development data")
+
+
+def collect(kb: str, cases: str, out: str, index: str) -> None:
+    _refuse_sealed(kb, cases)
     Path(out).write_text(json.dumps(asyncio.run(_collect(kb, cases, index))), "utf-8")
 
 
@@ -153,6 +164,33 @@ def fit_report(paths: Sequence[str], held_out: Sequence[str], target: float, thr
         print(f"  {tag} {name}: {p:.3f} @ {c:.3f} (shipped weights: {p0:.3f} @ {c0:.3f})")
 
 
+def rank(index: str, cases: str, passage_weights: Sequence[float]) -> None:
+    from kb_index.embedder import encode_queries, make_embedder, make_term_encoder
+    from kb_index.evaluate import load_cases
+    from kb_index.fusion import FusionConfig
+    from kb_index.retriever import KBRetriever
+    from kb_index.twins import same_topic
+
+    embedder = make_embedder("e5", "", 2)
+    terms = make_term_encoder("use")
+    answerable = [c for c in load_cases(cases) if c.expected]
+    vectors = encode_queries(embedder, [c.text for c in answerable])
+    for weight in passage_weights:
+        retriever = KBRetriever(index, embedder, terms=terms, fusion=FusionConfig(passage_weight=weight))
+        try:
+            loaded = retriever.loaded
+            assert loaded is not None
+            twins = retriever.twins_of(loaded)
+            right = 0
+            for case, vector in zip(answerable, vectors, strict=True):
+                top = retriever.search_encoded(case.text, vector).top
+                right += top is not None and same_topic(top.article_id, str(case.expected), twins)
+        finally:
+            retriever.close()
+        share = right / len(answerable)
+        print(f"{cases}: passage weight {weight}: top-1 {right}/{len(answerable)} = {share:.3f}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.self_calibration")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -166,9 +204,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     f.add_argument("--held-out", nargs="*", default=[], help="collected files never fitted on")
     f.add_argument("--target", type=float, default=0.92)
     f.add_argument("--threshold", type=float, default=0.70)
+    r = sub.add_parser("rank")
+    r.add_argument("index", help="an index directory built by collect")
+    r.add_argument("cases")
+    r.add_argument("--passage-weights", default="0,0.35,0.65")
     args = parser.parse_args(argv)
     if args.cmd == "collect":
         collect(args.kb, args.cases, args.out, args.index)
+    elif args.cmd == "rank":
+        _refuse_sealed(args.cases)
+        rank(args.index, args.cases, [float(w) for w in args.passage_weights.split(",")])
     else:
         fit_report(args.collected, args.held_out, args.target, args.threshold)
     return 0

@@ -9,6 +9,17 @@ prototype of how people ask for it.  Its score is then
 CLINC150 (100 variants an intent, MiniLM) top-1 went from 88.0 % to 92.5 % with
 b = 0.5, on BANKING77 10-shot from 82.7 % to 84.6 % (bench/public).
 
+An article without a centroid (prose, the common case) gets the same with the
+normalised mean of its passages: ``(1 - p) * best chunk + p * cosine(query, passage
+mean)``, ``p`` = ``FusionConfig.passage_weight``, by default the version's own
+(:data:`kb_index.fusion.PASSAGE_WEIGHT` for a self-calibrated version, none
+otherwise).  One passage that happens to share a question's words no longer
+outranks the article that is about the question as a whole.  Chosen on
+examples/dev/transit, examples/eval/admin and shop and the sample (top-1 356 -> 362
+of 411, no KB lost), then checked on two development KBs written afterwards:
+examples/dev/insurance 0.642 -> 0.679, examples/dev/campus 0.714 -> 0.768
+(docs/answer-quality.md).
+
 Built once per index version (:class:`DenseScorer`), used for every query.
 """
 
@@ -29,6 +40,11 @@ DENSE_DEPTH = 300  # above it, FAISS neighbours fetched per query (a larger k co
 CENTROID_KINDS = ("title", "question")
 
 
+def passage_weight_of(config: FusionConfig, loaded: LoadedIndex) -> float:
+    """The passage-mean share to use: the config's, else the version's own."""
+    return config.passage_weight if config.passage_weight is not None else loaded.passage_weight
+
+
 class DenseScorer:
     """Row-to-article map and article centroids of one loaded index version."""
 
@@ -44,6 +60,11 @@ class DenseScorer:
         self.centroids = np.zeros((0, vectors.dim), dtype=np.float32)
         if config.centroid_weight > 0 and len(vectors):
             self._build_centroids(chunks)
+        self.passage_weight = passage_weight_of(config, loaded)
+        self.passage_articles: list[str] = []
+        self.passage_means = np.zeros((0, vectors.dim), dtype=np.float32)
+        if self.passage_weight > 0 and len(vectors):
+            self._build_passage_means(chunks)
 
     def _build_centroids(self, chunks: list[Chunk]) -> None:
         questions: dict[str, int] = {}
@@ -63,6 +84,21 @@ class DenseScorer:
         means = np.stack([matrix[rows[a]].mean(axis=0) for a in self.centroid_articles])
         norms = np.linalg.norm(means, axis=1, keepdims=True)
         self.centroids = np.divide(means, norms, out=np.zeros_like(means), where=norms > 0)
+
+    def _build_passage_means(self, chunks: list[Chunk]) -> None:
+        ids, matrix = self.loaded.vectors.all_vectors()
+        skip = set(self.centroid_articles)
+        rows: dict[str, list[int]] = {}
+        for position, row_id in enumerate(ids.tolist()):
+            chunk = chunks[row_id]
+            if chunk.kind == "passage" and chunk.article_id not in skip:
+                rows.setdefault(chunk.article_id, []).append(position)
+        if not rows:
+            return
+        self.passage_articles = sorted(rows)
+        means = np.stack([matrix[rows[a]].mean(axis=0) for a in self.passage_articles])
+        norms = np.linalg.norm(means, axis=1, keepdims=True)
+        self.passage_means = np.divide(means, norms, out=np.zeros_like(means), where=norms > 0)
 
     def scores(self, vector: np.ndarray) -> tuple[dict[str, float], dict[str, str]]:
         """(article -> dense score, article -> its best chunk's text)."""
@@ -84,15 +120,12 @@ class DenseScorer:
         else:
             pairs = zip((self.names[a] for a in articles.tolist()), scores.tolist(), strict=True)
             dense = aggregate(pairs, self.config.top_m)
-        if self.centroid_articles:
-            dense = self._with_centroids(dense, vector)
-        return dense, matched
-
-    def _with_centroids(self, dense: dict[str, float], vector: np.ndarray) -> dict[str, float]:
-        b = self.config.centroid_weight
         floor = min(dense.values()) if dense else 0.0
-        cosines = self.centroids @ np.asarray(vector, dtype=np.float32).reshape(-1)
         mixed = dict(dense)
-        for article_id, cosine in zip(self.centroid_articles, cosines.tolist(), strict=True):
-            mixed[article_id] = (1.0 - b) * dense.get(article_id, floor) + b * cosine
-        return mixed
+        for names, prototypes, b in ((self.centroid_articles, self.centroids, self.config.centroid_weight),
+                                     (self.passage_articles, self.passage_means, self.passage_weight)):
+            if names:
+                cosines = prototypes @ np.asarray(vector, dtype=np.float32).reshape(-1)
+                for article_id, cosine in zip(names, cosines.tolist(), strict=True):
+                    mixed[article_id] = (1.0 - b) * dense.get(article_id, floor) + b * cosine
+        return mixed, matched

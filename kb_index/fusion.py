@@ -23,6 +23,11 @@ from dataclasses import dataclass
 
 WEIGHTED = "weighted"
 RRF = "rrf"
+# The passage-mean share a self-calibrated index version is built, calibrated and
+# searched with (its manifest records it; kb_index.dense_scores).  Versions without a
+# self-calibration (the test hash embedder, older builds) get none: their calibration
+# was set without it.
+PASSAGE_WEIGHT = 0.65
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +38,10 @@ class FusionConfig:
     rrf_k: int = 60
     centroid_weight: float = 0.5  # share of the question-variant centroid (kb_index.dense_scores)
     centroid_min_variants: int = 5  # fewer question variants: no centroid (too noisy a prototype)
+    # share of the article's passage mean, for an article without a variant centroid:
+    # the whole article's evidence beside its best chunk (kb_index.dense_scores).  None:
+    # the index version's own (PASSAGE_WEIGHT for a self-calibrated version, else 0)
+    passage_weight: float | None = None
 
     def __post_init__(self) -> None:
         if self.method not in (WEIGHTED, RRF):
@@ -43,6 +52,8 @@ class FusionConfig:
             raise ValueError("top_m must be at least 1")
         if not 0.0 <= self.centroid_weight <= 1.0:
             raise ValueError("centroid_weight must be within 0..1")
+        if self.passage_weight is not None and not 0.0 <= self.passage_weight <= 1.0:
+            raise ValueError("passage_weight must be within 0..1")
 
 
 def aggregate(pairs: Iterable[tuple[str, float]], top_m: int = 1) -> dict[str, float]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kb_index.calibration import BASELINE_DEPTH, features_of
-from kb_index.dense_scores import CENTROID_KINDS, DENSE_DEPTH, FULL_SCAN
+from kb_index.dense_scores import CENTROID_KINDS, DENSE_DEPTH, FULL_SCAN, passage_weight_of
 from kb_index.embed_cache import EmbeddingCache, embed_texts
 from kb_index.fusion import FusionConfig, fuse, ranked
 from kb_index.lexical import K1, tokenize
@@ -77,6 +77,16 @@ class HeldOutScorer:
                     rows = self.article_rows[name]
                     self.centroid_rows[name] = np.asarray(
                         [r for r in rows.tolist() if self.chunks[r].kind in CENTROID_KINDS], dtype=np.int64)
+        self.passage_rows: dict[str, np.ndarray] = {}  # prose articles: their passage mean is mixed in
+        self.passage_weight = passage_weight_of(fusion, loaded)
+        if self.passage_weight > 0:
+            for name, rows in self.article_rows.items():
+                if name not in self.centroid_rows:
+                    kept = np.asarray([r for r in rows.tolist() if self.chunks[r].kind == "passage"],
+                                      dtype=np.int64)
+                    if len(kept):
+                        self.passage_rows[name] = kept
+        self._passage_cache: tuple[list[str], np.ndarray] | None = None
         self.twins = index_twins([c.article_id for c in self.chunks], self.matrix, loaded.article_lang)
         self.bridge: TermBridge | None = loaded.bridge if word_vectors is not None else None
         self.word_vectors = word_vectors
@@ -128,9 +138,43 @@ class HeldOutScorer:
         np.maximum.at(best, self.row_article[visible], scores[visible])
         seen = np.isfinite(best)
         dense = {self.names[i]: float(best[i]) for i in np.flatnonzero(seen).tolist()}
+        floor = min(dense.values()) if dense else 0.0
         if self.centroid_rows:
             dense = self._with_centroids(dense, vector, blocked)
+        if self.passage_rows:
+            dense = self._with_passages(dense, vector, blocked, floor)
         return dense
+
+    def _with_passages(
+        self, dense: dict[str, float], vector: np.ndarray, blocked: np.ndarray, floor: float
+    ) -> dict[str, float]:
+        """The passage mean of each prose article mixed in, as :class:`DenseScorer` does;
+        an article with a held-out passage gets the mean of the others (none left: its
+        best chunk alone)."""
+        p = self.passage_weight
+        if self._passage_cache is None:
+            self._passage_cache = self._unit_means(self.passage_rows)
+        names, unit = self._passage_cache
+        cosines = unit @ vector.astype(np.float32)
+        mixed = dict(dense)
+        for name, cosine in zip(names, cosines.tolist(), strict=True):
+            rows = self.passage_rows[name]
+            if blocked[rows].any():
+                kept = rows[~blocked[rows]]
+                if not len(kept):
+                    continue
+                mean = self.matrix[kept].mean(axis=0)
+                norm = float(np.linalg.norm(mean))
+                cosine = float(mean @ vector) / norm if norm > 0 else 0.0
+            mixed[name] = (1.0 - p) * dense.get(name, floor) + p * cosine
+        return mixed
+
+    def _unit_means(self, groups: Mapping[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
+        names = list(groups)
+        means = np.stack([self.matrix[groups[n]].mean(axis=0) for n in names]) if names \
+            else np.zeros((0, self.matrix.shape[1]), dtype=np.float32)
+        norms = np.linalg.norm(means, axis=1, keepdims=True)
+        return names, (means / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
     def _with_centroids(
         self, dense: dict[str, float], vector: np.ndarray, blocked: np.ndarray
@@ -156,11 +200,7 @@ class HeldOutScorer:
         """(articles, unit mean of their variant rows), computed once: on an FAQ KB of
         a hundred variants an article, recomputing them per query was most of a build."""
         if self._centroid_cache is None:
-            names = list(self.centroid_rows)
-            means = np.stack([self.matrix[self.centroid_rows[n]].mean(axis=0) for n in names]) if names \
-                else np.zeros((0, self.matrix.shape[1]), dtype=np.float32)
-            norms = np.linalg.norm(means, axis=1, keepdims=True)
-            self._centroid_cache = (names, (means / np.where(norms > 0, norms, 1.0)).astype(np.float32))
+            self._centroid_cache = self._unit_means(self.centroid_rows)
         return self._centroid_cache
 
     # ---------------------------------------------------------------- lexical

@@ -45,6 +45,7 @@ from kb_index.calibration import Calibration
 from kb_index.chunking import chunk_articles
 from kb_index.embed_cache import EmbeddingCache, embed_texts
 from kb_index.embedder import Embedder
+from kb_index.fusion import PASSAGE_WEIGHT
 from kb_index.lexical import LexicalIndex
 from kb_index.sources import Article, SourceError, load_sources
 from kb_index.term_bridge import TermBridge
@@ -106,6 +107,11 @@ class LoadedIndex:
     @property
     def embedder_name(self) -> str:
         return str(self.manifest.get("embedder", {}).get("name", ""))
+
+    @property
+    def passage_weight(self) -> float:
+        """The passage-mean share this version was calibrated with (0: none)."""
+        return float(self.manifest.get("passage_weight", 0.0) or 0.0)
 
 
 def next_version_name(index_dir: str | Path) -> str:
@@ -196,8 +202,9 @@ def build_index(
         wanted = self_calibrate if self_calibrate is not None else not embedder.name.startswith("hash")
         if wanted and chunks:
             report(len(chunks), len(chunks), "calibrating")
-            in_memory = LoadedIndex(version, {}, {a.id: a for a in loaded.articles}, vectors,
-                                    lexical_index, bridge, article_lang)
+            in_memory = LoadedIndex(version, {"passage_weight": PASSAGE_WEIGHT},
+                                    {a.id: a for a in loaded.articles}, vectors, lexical_index, bridge,
+                                    article_lang)
             calibrated = self_calibration.self_calibrate(in_memory, loaded.articles, embedder,
                                                          terms=terms, cache=embed_cache,
                                                          model=_calibration_model(index_dir))
@@ -220,6 +227,7 @@ def build_index(
             } if bridge else None,
             "self_calibration": {k: v for k, v in calibrated.to_dict().items() if k != "calibration"}
             if calibrated else None,
+            "passage_weight": PASSAGE_WEIGHT if calibrated else 0.0,
         }
         _write_json(tmp / MANIFEST_FILE, manifest)
         _write_json(tmp / ARTICLES_FILE, [_article_dict(a) for a in loaded.articles])

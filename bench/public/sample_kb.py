@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 VARIANTS = (  # label, fusion, calibration features (None: the embedder's), term bridge
     ("hybrid + term bridge (product default)", FusionConfig(), None, True),
     ("hybrid without the term bridge", FusionConfig(), None, False),
-    ("dense only (the retriever before)", FusionConfig(lexical_weight=0.0, centroid_weight=0.0),
+    ("dense only (the retriever before)",
+     FusionConfig(lexical_weight=0.0, centroid_weight=0.0, passage_weight=0.0),
      ("top", "margin", "lift"), False),
 )
 

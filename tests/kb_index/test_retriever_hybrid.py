@@ -1,5 +1,6 @@
 """KBRetriever's hybrid ranking: fused scores, explainable features, BM25 saved in each
-version, dense-only fallback for older versions, question-variant centroids."""
+version, dense-only fallback for older versions, question-variant centroids, the
+passage mean of prose articles."""
 
 from __future__ import annotations
 
@@ -83,10 +84,11 @@ def test_articles_with_enough_variants_get_a_centroid_mixed_into_their_score(
     kb = _faq_with_variants(tmp_path / "kb", 6)
     report = build_index(kb, tmp_path / "index", embedder, progress=False)
     loaded = load_version(tmp_path / "index", report.version)
-    scorer = DenseScorer(loaded, FusionConfig(centroid_weight=0.5, centroid_min_variants=5))
+    scorer = DenseScorer(loaded, FusionConfig(centroid_weight=0.5, centroid_min_variants=5,
+                                              passage_weight=0.0))
     assert scorer.centroid_articles == ["many"]  # "few" has one variant
     vector = embedder.encode(["question variant number 3"])[0]
-    plain, _ = DenseScorer(loaded, FusionConfig(centroid_weight=0.0)).scores(vector)
+    plain, _ = DenseScorer(loaded, FusionConfig(centroid_weight=0.0, passage_weight=0.0)).scores(vector)
     mixed, matched = scorer.scores(vector)
     centroid = scorer.centroids[0]
     assert np.linalg.norm(centroid) == pytest.approx(1.0)
@@ -94,3 +96,31 @@ def test_articles_with_enough_variants_get_a_centroid_mixed_into_their_score(
     assert mixed["few"] == pytest.approx(plain["few"])
     assert matched["many"] == "question variant number 3"
     assert DenseScorer(loaded, FusionConfig(centroid_min_variants=7)).centroid_articles == []
+
+
+def test_a_prose_article_gets_its_passage_mean_mixed_in_and_one_lucky_passage_no_longer_wins(
+    tmp_path: Path, embedder: HashEmbedder
+) -> None:
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    # "lucky" holds the question's words in one passage among unrelated ones; "about"
+    # is about them throughout, each passage a little less close
+    lucky = ["parcel tracking number email link order status"] + [
+        f"unrelated garden furniture assembly instructions part {i} screws table legs" for i in range(4)]
+    about = [f"parcel tracking number email order status page {w}"
+             for w in ("today", "delay", "carrier", "help")]
+    for name, paragraphs in (("lucky", lucky), ("about", about)):
+        body = "\n\n".join(" ".join([p] * 6) for p in paragraphs)  # one passage per paragraph
+        (kb / f"{name}.md").write_text(f"---\nid: {name}\ntitle: {name}\nlang: en\n---\n\n{body}\n", "utf-8")
+    report = build_index(kb, tmp_path / "index", embedder, progress=False)
+    loaded = load_version(tmp_path / "index", report.version)
+    vector = embedder.encode(["parcel tracking number email link order status"])[0]
+    plain, _ = DenseScorer(loaded, FusionConfig(passage_weight=0.0)).scores(vector)
+    assert max(plain, key=plain.__getitem__) == "lucky"
+    scorer = DenseScorer(loaded, FusionConfig(passage_weight=0.35))
+    assert scorer.passage_articles == ["about", "lucky"]
+    mixed, _ = scorer.scores(vector)
+    mean = scorer.passage_means[1]
+    assert np.linalg.norm(mean) == pytest.approx(1.0)
+    assert mixed["lucky"] == pytest.approx(0.65 * plain["lucky"] + 0.35 * float(mean @ vector), abs=1e-5)
+    assert max(mixed, key=mixed.__getitem__) == "about"

@@ -14,7 +14,7 @@ from kb_index.calibration import FEATURES, Calibration
 from kb_index.chunking import chunk_articles
 from kb_index.embedder import HashEmbedder, encode_queries
 from kb_index.feedback_fit import load_model, save_model
-from kb_index.fusion import FusionConfig
+from kb_index.fusion import PASSAGE_WEIGHT, FusionConfig
 from kb_index.held_out_scores import HeldOutScorer, Probe
 from kb_index.language import detect
 from kb_index.pseudo_queries import offtopic_questions, pseudo_queries
@@ -38,6 +38,7 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_held_out_scorer_computes_the_retrievers_features_when_nothing_is_held_out(
     sample_index: Path,
 ) -> None:
+    """(The version is self-calibrated: both mix the prose articles' passage means in.)"""
     embedder = HashEmbedder()
     retriever = KBRetriever(sample_index, embedder)
     loaded = retriever.loaded
@@ -95,6 +96,7 @@ def test_the_version_stores_its_calibration_and_the_retriever_uses_it(sample_ind
     for low, high in calibration.reference.values():
         assert low < high  # off-topic questions score below the KB's own, on every feature
     assert loaded.manifest["self_calibration"]["queries"] >= 30
+    assert loaded.passage_weight == PASSAGE_WEIGHT  # calibrated with the passage mean, searched with it
     retriever = KBRetriever(sample_index, HashEmbedder())
     try:
         result = retriever.search_sync("How do I reset my password?")
@@ -111,6 +113,7 @@ def test_the_hash_embedder_keeps_its_hand_set_calibration_unless_asked(tmp_path:
     build_index(kb_dir, tmp_path / "index", HashEmbedder(), progress=False)
     loaded = load_current(tmp_path / "index")
     assert loaded is not None and loaded.calibration is None
+    assert loaded.passage_weight == 0.0  # its hand-set calibration was set without the passage mean
 
 
 def test_a_tiny_kb_gets_the_default_reference(tmp_path: Path, kb_dir: Path) -> None:

@@ -1,0 +1,23 @@
+"""The development harness refuses the sealed evaluation KBs (issue 10's evaluation
+discipline): nothing is collected or ranked on them, whatever the path spelling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench import self_calibration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("kb", ["isp", "library", "energy"])
+def test_collect_and_rank_refuse_a_sealed_kb(kb: str, tmp_path: Path) -> None:
+    sealed = ROOT / "examples" / "eval" / kb
+    with pytest.raises(SystemExit, match="sealed"):
+        self_calibration.collect(str(sealed / "kb"), str(sealed / "cases.jsonl"), str(tmp_path / "o.json"),
+                                 str(tmp_path / "index"))
+    with pytest.raises(SystemExit, match="sealed"):
+        self_calibration.main(["rank", str(tmp_path / "index"), f"{sealed}/../{kb}/cases.jsonl"])
+    assert not (tmp_path / "o.json").exists() and not (tmp_path / "index").exists()
