@@ -29,7 +29,10 @@ from gateway.mail.processing_sql import StoredMail
 
 QUIET_SECONDS = 0.05
 MAX_WAIT_SECONDS = 5.0
-CONCURRENCY = 2
+# Measured (10 clients, 300 mails, bench.email_smtp's app): 2 at a time, 15.7-17 ms of
+# CPU a mail, all processed 6.5-7 s after the last 250; 6 at a time, 11.4-12.8 ms and
+# 3.7-5.3 s (more mails share each group commit); 12, no better than 6.
+CONCURRENCY = 6
 HELD_BYTES_BUDGET = 64 * 1024 * 1024
 
 
