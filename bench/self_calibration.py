@@ -15,6 +15,9 @@ examples/dev KBs); the sealed sets (examples/eval/isp, library, energy) never do
         examples/dev/transit/cases.jsonl /tmp/f.json --index /tmp/i
     python -m bench.self_calibration fit /tmp/a.json /tmp/b.json ... --held-out /tmp/t.json
 
+``matrix``: tuned on X -> measured on Y for every pair of collected KBs (precision @
+coverage at the threshold), the shipped weights and leave-one-KB-out beside them.
+
 ``rank``: top-1 (a translated pair counts as its topic) of a collected KB's index for
 several passage-mean weights (:data:`kb_index.fusion.PASSAGE_WEIGHT`), nothing else
 changed:
@@ -164,6 +167,28 @@ def fit_report(paths: Sequence[str], held_out: Sequence[str], target: float, thr
         print(f"  {tag} {name}: {p:.3f} @ {c:.3f} (shipped weights: {p0:.3f} @ {c0:.3f})")
 
 
+def matrix_report(paths: Sequence[str], target: float, threshold: float) -> None:
+    """Tuned on X -> measured on Y for every pair of collected KBs (weights and bias
+    fitted on X alone), then the shipped weights and leave-one-KB-out, as a table."""
+    kbs = _load(paths)
+    names = list(kbs)
+    short = {n: Path(n).parent.name if Path(n).name == "kb" and Path(n).parent.name not in ("examples",)
+             else "sample" for n in names}
+    rows: list[tuple[str, Calibration | None]] = [(f"tuned on {short[n]}", fit([kbs[n]], target, threshold))
+                                                  for n in names]
+    rows += [("shipped (SELF_E5)", SELF_E5), ("the five others (leave one out)", None)]
+    print("| weights and bias | " + " | ".join(short[n] for n in names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+    for label, model in rows:
+        cells = []
+        for n in names:
+            used = model or fit([d for m, d in kbs.items() if m != n], target, threshold)
+            p, c = measure(used, kbs[n], threshold)
+            cell = f"{p:.3f} @ {c:.3f}"
+            cells.append(f"*{cell}*" if label == f"tuned on {short[n]}" else cell)
+        print(f"| {label} | " + " | ".join(cells) + " |")
+
+
 def rank(index: str, cases: str, passage_weights: Sequence[float]) -> None:
     from kb_index.embedder import encode_queries, make_embedder, make_term_encoder
     from kb_index.evaluate import load_cases
@@ -204,6 +229,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     f.add_argument("--held-out", nargs="*", default=[], help="collected files never fitted on")
     f.add_argument("--target", type=float, default=0.92)
     f.add_argument("--threshold", type=float, default=0.70)
+    m = sub.add_parser("matrix")
+    m.add_argument("collected", nargs="+")
+    m.add_argument("--target", type=float, default=0.92)
+    m.add_argument("--threshold", type=float, default=0.70)
     r = sub.add_parser("rank")
     r.add_argument("index", help="an index directory built by collect")
     r.add_argument("cases")
@@ -211,6 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.cmd == "collect":
         collect(args.kb, args.cases, args.out, args.index)
+    elif args.cmd == "matrix":
+        matrix_report(args.collected, args.target, args.threshold)
     elif args.cmd == "rank":
         _refuse_sealed(args.cases)
         rank(args.index, args.cases, [float(w) for w in args.passage_weights.split(",")])
