@@ -103,6 +103,7 @@ async def test_a_mail_accepted_while_clients_send_waits_for_the_pause_and_is_pro
     clock.advance(3600)  # the clients paused
 
     async def replied() -> bool:  # the sink is polled: its blocking wait would stop this loop
+        mc.clock.advance(seconds=1)  # the store's time passes too (a reply may wait for its mail's job)
         return await _status(mc, done.inbound_id) == "processed" and len(mc.sink.messages) >= 1
 
     await _until(replied)
