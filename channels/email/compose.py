@@ -98,9 +98,10 @@ def compose(outbound: Outbound, plan: OutboundPlan, now: datetime) -> EmailMessa
 
 def render(outbound: Outbound, plan: OutboundPlan, now: datetime) -> bytes:
     """The mail as the relay receives it: written directly (:mod:`channels.email.wire`),
-    or by the stdlib (:func:`compose`) when an address is not ASCII."""
+    or by the stdlib (:func:`compose`) when an address or a Message-ID is not ASCII."""
     cc = _cc(plan)
-    if not wire.ascii_only(plan.from_address, plan.to, plan.reply_to, *cc):
+    ids = (plan.rfc_message_id, plan.in_reply_to or "", *plan.references)
+    if not wire.ascii_only(plan.from_address, plan.to, plan.reply_to, *cc, *ids):
         return compose(outbound, plan, now).as_bytes()
     headers = [
         f"Message-ID: <{plan.rfc_message_id}>",

@@ -108,8 +108,11 @@ def test_auto_submitted_says_who_wrote_it() -> None:
                     AuthorKind.SYSTEM: "auto-generated"}
 
 
-def test_a_non_ascii_address_is_left_to_the_stdlib() -> None:
+def test_a_non_ascii_address_or_message_id_is_left_to_the_stdlib() -> None:
     out = outbound(AuthorKind.OPERATOR, "Bonjour")
     the_plan = plan(AuthorKind.OPERATOR, subject="Re: x", from_name="S", refs=(), cc=("zoë@exemple.fr",))
     msg = parsed(render(out, the_plan, NOW))
     assert msg["Cc"] == "zoë@exemple.fr"
+    the_plan = plan(AuthorKind.OPERATOR, subject="Re: x", from_name="S", refs=("réf-1@exemple.fr",))
+    msg = parsed(render(out, the_plan, NOW))  # a customer's client wrote 8-bit in its Message-ID
+    assert msg["In-Reply-To"] == "<réf-1@exemple.fr>"
