@@ -107,3 +107,14 @@ def offtopic_questions() -> tuple[str, ...]:
     """The shipped off-topic questions (French and English), in file order."""
     text = resources.files("kb_index").joinpath(OFFTOPIC_FILE).read_text("utf-8")
     return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+OFFTOPIC_SAMPLE = 40  # off-topic questions that set a KB's off-topic level (every n-th of the file)
+
+
+def offtopic_sample(n: int = OFFTOPIC_SAMPLE) -> tuple[str, ...]:
+    """Every n-th shipped off-topic question, ``n`` of them: the sample whose best scores
+    set a KB's off-topic level (:func:`kb_index.self_calibration.offtopic_level`)."""
+    questions = offtopic_questions()
+    step = max(1, len(questions) // max(1, n))
+    return questions[::step][:n]

@@ -241,6 +241,9 @@ class KBRetriever:
             "query_lang": query_lang,
             "bridged": bridge is not None,
         }
+        level = (loaded.manifest.get("self_calibration") or {}).get("offtopic_level")
+        if level is not None:  # measured when the version was built (kb_index.self_calibration)
+            extras["offtopic_level"] = float(level)
         confidence = calibration.confidence(features) if hits else 0.0
         return SearchResult(tuple(hits), confidence, loaded.version, extras)
 

@@ -52,7 +52,7 @@ from kb_index.embedder import Embedder, encode_queries
 from kb_index.fusion import FusionConfig
 from kb_index.held_out_scores import HeldOutScorer, Probe
 from kb_index.language import detect
-from kb_index.pseudo_queries import PseudoQuery, offtopic_questions, pseudo_queries
+from kb_index.pseudo_queries import PseudoQuery, offtopic_questions, offtopic_sample, pseudo_queries
 from kb_index.sources import Article
 from kb_index.term_bridge import WordVectors
 
@@ -102,11 +102,13 @@ class SelfCalibration:
     own_first: float  # share of the held-out questions whose own article came first
     seconds: float
     fallback: bool  # True: too few questions, the default reference was used
+    offtopic_level: float = 0.0  # see offtopic_level()
 
     def to_dict(self) -> dict[str, Any]:
         return {"calibration": self.calibration.to_dict(), "queries": self.queries,
                 "offtopic": self.offtopic, "own_first": round(self.own_first, 4),
-                "seconds": round(self.seconds, 3), "fallback": self.fallback}
+                "seconds": round(self.seconds, 3), "fallback": self.fallback,
+                "offtopic_level": round(self.offtopic_level, 6)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +238,21 @@ def reference_of(scored: ScoredQueries) -> dict[str, tuple[float, float]] | None
     return reference
 
 
+def offtopic_level(scored: ScoredQueries) -> float:
+    """The score above which an article is plausible for a message with no word in
+    common (:mod:`gateway.flow.plausible`): the best score of the off-topic sample
+    (:func:`kb_index.pseudo_queries.offtopic_sample`), plus its distance from their
+    median; 0.0 when they find nothing.  Measured here, at build time, from the scores
+    the calibration already computed, instead of by searches at the first clarifying
+    question."""
+    sample = set(offtopic_sample())
+    tops = [f["top"] for text, _, f in scored.offtopic if text in sample]
+    if not tops:
+        return 0.0
+    highest = max(tops)
+    return highest + (highest - float(np.median(tops)))
+
+
 def self_calibrate(
     loaded: LoadedIndex,
     articles: Sequence[Article],
@@ -255,7 +272,7 @@ def self_calibrate(
                               reference if reference is not None else DEFAULT_REFERENCE)
     return SelfCalibration(calibration, len(scored.held_out), len(scored.offtopic),
                            float(np.mean(own)) if own else 0.0, time.monotonic() - started,
-                           reference is None)
+                           reference is None, offtopic_level(scored))
 
 
 def save(directory: str | Path, result: SelfCalibration) -> None:

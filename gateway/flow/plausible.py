@@ -17,7 +17,10 @@ An article is plausible for a message when either
   This second path is what lets a French question be plausible for an English article
   with no word in common.  It is on the KB's own scale, whatever the embedder.
 
-The level is measured once per retriever and index version, on a sample of
+The level of a self-calibrated index version is measured when it is built, from the
+scores its calibration computes anyway (``SearchResult.extras["offtopic_level"]``,
+:func:`kb_index.self_calibration.offtopic_level`).  For a retriever that does not say
+it, the level is measured once per retriever and index version, on the same sample of
 :data:`SAMPLE` off-topic questions searched as a customer's question would be.
 """
 
@@ -30,9 +33,9 @@ from statistics import median
 
 from gateway.protocols import Hit, Retriever
 from kb_index.lexical import tokenize
-from kb_index.pseudo_queries import offtopic_questions
+from kb_index.pseudo_queries import OFFTOPIC_SAMPLE, offtopic_sample
 
-SAMPLE = 40  # off-topic questions searched to find the level (every n-th of the file)
+SAMPLE = OFFTOPIC_SAMPLE  # off-topic questions searched to find the level (every n-th of the file)
 _MIN_STEM = 4  # words this long or longer also match on their first letters (plural, -ing)
 
 _levels: weakref.WeakKeyDictionary[object, dict[str, asyncio.Future[float]]] = weakref.WeakKeyDictionary()
@@ -51,9 +54,7 @@ def shares_words(message: str, hit: Hit) -> bool:
 
 
 def sample_questions(n: int = SAMPLE) -> tuple[str, ...]:
-    questions = offtopic_questions()
-    step = max(1, len(questions) // max(1, n))
-    return questions[::step][:n]
+    return offtopic_sample(n)
 
 
 async def offtopic_level(retriever: Retriever, index_version: str) -> float:
@@ -94,8 +95,13 @@ def well_above(tops: Sequence[float]) -> float:
     return highest + (highest - median(tops))
 
 
-async def plausible(message: str, hit: Hit, retriever: Retriever, index_version: str) -> bool:
-    """``hit`` is a plausible answer to ``message`` (see the module text)."""
+async def plausible(
+    message: str, hit: Hit, retriever: Retriever, index_version: str, level: float | None = None
+) -> bool:
+    """``hit`` is a plausible answer to ``message`` (see the module text); ``level``: the
+    version's off-topic level when the search result carried it (else measured)."""
     if shares_words(message, hit):
         return True
-    return hit.score >= await offtopic_level(retriever, index_version)
+    if level is None:
+        level = await offtopic_level(retriever, index_version)
+    return hit.score >= level

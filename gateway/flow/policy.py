@@ -152,7 +152,9 @@ async def _all_plausible(
     text: str, options: tuple[Hit, ...], retriever: Retriever, result: SearchResult
 ) -> bool:
     for option in options:
-        if not await plausible(text, option, retriever, result.index_version):
+        known = result.extras.get("offtopic_level")
+        level = float(known) if isinstance(known, int | float) else None
+        if not await plausible(text, option, retriever, result.index_version, level):
             return False
     return True
 

@@ -129,6 +129,47 @@ async def test_articles_scored_above_the_kbs_off_topic_level_are_plausible_witho
     assert await offtopic_level(retriever, "v1") == 0.2
 
 
+@dataclass
+class WithLevel(Canned):
+    """A retriever whose results carry the index version's off-topic level."""
+
+    level: float = 0.0
+
+    async def search(self, text: str, k: int = 5) -> SearchResult:
+        result = await super().search(text, k)
+        return SearchResult(result.hits, result.confidence, "v1", {"offtopic_level": self.level})
+
+    __hash__ = object.__hash__
+
+
+async def test_a_level_the_search_result_carries_is_used_without_searching_for_it() -> None:
+    retriever = WithLevel({"facture": ((INVOICES, PLANS), 0.4)}, noise=offtopic(0.9), level=0.39)
+    decision = await decide("je voudrais ma facture du mois", retriever, CONFIG)
+    assert decision.action is Action.CLARIFY  # 0.41 and 0.40 are above 0.39 ...
+    assert len(retriever.calls) == 1  # ... and nothing else was searched (the noise would say 0.9)
+    strict = WithLevel({"facture": ((INVOICES, PLANS), 0.4)}, level=0.405)
+    decision = await decide("je voudrais ma facture du mois", strict, CONFIG)
+    assert (decision.action, decision.signal) == (Action.HANDOFF, "not_plausible")  # PLANS at 0.40 is not
+
+
+async def test_the_level_measured_at_build_time_is_the_one_searches_would_measure(tmp_path: Path) -> None:
+    """A self-calibrated version carries its off-topic level, computed from the scores of
+    the calibration's off-topic questions: the same as searching the sample live."""
+    from gateway.flow.plausible import _measure
+    from kb_index.embedder import HashEmbedder
+    from kb_index.retriever import KBRetriever
+    from kb_index.versions import build_index
+
+    build_index(ROOT / "examples" / "kb", tmp_path, HashEmbedder(), progress=False, self_calibrate=True)
+    retriever = KBRetriever(tmp_path, HashEmbedder())
+    try:
+        carried = (await retriever.search("how do I reset my password")).extras["offtopic_level"]
+        assert carried > 0
+        assert carried == pytest.approx(await _measure(retriever), abs=1e-5)
+    finally:
+        retriever.close()
+
+
 def test_shared_words_ignore_stop_words_and_plurals() -> None:
     assert shares_words("where are my invoices?", INVOICES)
     assert not shares_words("what is the payroll for this month", INVOICES)
