@@ -169,7 +169,10 @@ class JobRunner:
                 if gate is not None and not self._stopping:
                     await self._pass(gate, job, since)
                 if self._stopping:  # not started: back to the queue, no attempt counted
-                    await self.store.defer_job(job, 0)
+                    try:
+                        await self.store.defer_job(job, 0)
+                    except Exception:  # its lease expires instead: reclaimed, one attempt counted
+                        log.exception("job %s (%s) could not be put back at stop", job.id, job.kind)
                     return
                 async with self._fast:
                     await self._run(job)
