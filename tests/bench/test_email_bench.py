@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import main
-from bench.email_smtp import END_TO_END_LABEL, RATE_LABEL, DurableSinkHandler, EmailOptions
+from bench.email_servers import DurableSinkHandler
+from bench.email_smtp import END_TO_END_LABEL, RATE_LABEL, EmailOptions
 
 
 def test_tiny_email_bench_commits_every_message_once(
