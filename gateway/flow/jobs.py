@@ -246,7 +246,9 @@ class JobRunner:
         except LeaseLost as exc:
             log.info("%s; left to the worker that holds it", exc)
         except DeferJob as exc:
-            await self.store.defer_job(job, exc.seconds)
+            if await self.store.defer_job(job, exc.seconds) and exc.seconds < self.cfg.poll_interval:
+                # due before the next poll: a worker looks again when it is due
+                asyncio.get_running_loop().call_later(exc.seconds, self.wake)
         except PermanentJobError as exc:
             self.failed += 1
             log.error("job %s (%s) failed permanently: %s", job.id, job.kind, exc)

@@ -11,7 +11,7 @@ from gateway.config import JobSettings, Settings
 from gateway.db.engine import make_engine, make_session_factory
 from gateway.db.tables import Job
 from gateway.flow.bus import InProcessEventBus
-from gateway.flow.jobs import JobRunner, PermanentJobError, backoff_delay
+from gateway.flow.jobs import DeferJob, JobRunner, PermanentJobError, backoff_delay
 from gateway.flow.store import JobView, SqlStore
 from tests.gateway.conftest import Core
 
@@ -117,3 +117,64 @@ async def test_workers_in_the_background_pick_up_jobs_as_they_are_committed(core
     await runner.stop()
     assert sorted(seen) == [0, 1, 2, 4]
     assert runner.failed == 1
+
+
+async def test_a_job_put_back_for_a_moment_runs_again_then_not_at_the_next_poll(core: Core) -> None:
+    """A short deferral (a reply waiting for its mail to be filed, a message waiting for
+    an earlier one) is picked up when due, even with a long poll interval."""
+    runs: list[int] = []
+
+    async def handler(job: JobView) -> None:
+        runs.append(job.id)
+        if len(runs) == 1:
+            raise DeferJob(0.05, "not yet")
+
+    cfg = JobSettings(workers=1, poll_interval=60.0)
+    runner = JobRunner(core.store, {"work": handler}, cfg)
+    core.store._on_jobs = runner.wake
+    await runner.start()
+    async with core.store.tx() as tx:
+        tx.enqueue("work", {})
+    for _ in range(250):  # bounded: 5 s, far below the 60 s poll
+        if len(runs) == 2:
+            break
+        await asyncio.sleep(0.02)
+    await runner.stop()
+    assert len(runs) == 2 and runs[0] == runs[1]
+    assert runner.failed == 0
+
+
+async def test_a_paced_kind_waits_at_its_gate_and_runs_at_most_its_limit_at_once(core: Core) -> None:
+    """``pace_fast``: fast-path jobs of one kind wait in memory at the kind's gate (mail
+    waiting for a pause in the SMTP sessions), then run at most N at a time."""
+    gate_open = asyncio.Event()
+    running, peak, done = 0, 0, []
+
+    async def gate(_job: JobView, _since: float) -> None:
+        await gate_open.wait()
+
+    async def handler(job: JobView) -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.01)
+        running -= 1
+        done.append(job.payload["n"])
+
+    runner = JobRunner(core.store, {"mail": handler}, JobSettings(workers=1, poll_interval=60.0))
+    runner.pace_fast("mail", concurrency=2, gate=gate)
+    await runner.start()
+    for n in range(5):
+        async with core.store.tx(fast=True) as tx:
+            tx.enqueue("mail", {"n": n})
+    for _ in range(10):  # several loop turns: nothing passes a closed gate
+        await asyncio.sleep(0.01)
+    assert done == []
+    gate_open.set()
+    for _ in range(250):
+        if len(done) == 5:
+            break
+        await asyncio.sleep(0.02)
+    await runner.stop()
+    assert sorted(done) == [0, 1, 2, 3, 4]
+    assert peak == 2
