@@ -47,7 +47,8 @@ from bench.email_servers import SUPPORT, UNLIMITED, serve_app, serve_sink
 from bench.perf.options import PerfOptions
 from bench.perf.procs import ServerProcess
 from bench.perf.stats import RATE_UNIT, BenchResult, Row, Summary, compare
-from gateway import event_loop
+from gateway import event_loop, gc_tuning
+from gateway.config import ServerSettings
 from gateway.mail.smtp_pause import MAX_WAIT_SECONDS
 
 RATE_LABEL = "accepted + committed"
@@ -205,7 +206,7 @@ async def bench_email(opts: PerfOptions, eopts: EmailOptions | None = None) -> B
             "nothing; same aiosmtplib clients, same messages (the 'vs the durable sink' rows: the same "
             "server appending each message to a file and fsyncing it, in a thread, before its 250)",
         params={"messages": eopts.messages, "clients": list(eopts.clients), "rounds": eopts.rounds,
-                "event_loop": loop},
+                "event_loop": loop, "gc_threshold": ServerSettings().gc_threshold},
     )
     with tempfile.TemporaryDirectory(prefix="guichet-bench-email-") as tmp:
         work = Path(tmp)
@@ -375,7 +376,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     # aiosmtpd's line per SMTP command: Guichet's listener keeps it to warnings
     # (channels/email/smtp_in.py), so the sinks do the same (the same work on both sides)
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    # both on the loop `guichet serve` runs on (server.event_loop = "auto": uvloop when installed)
+    # both on the loop `guichet serve` runs on (server.event_loop = "auto": uvloop when installed),
+    # with its garbage-collector setting (server.gc_threshold)
+    gc_tuning.apply(ServerSettings().gc_threshold)
     if args.command == "serve-sink":
         event_loop.run(serve_sink(args.durable))
     else:

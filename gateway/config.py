@@ -29,6 +29,7 @@ class ServerSettings:
     data_dir: str = "data"
     secret_key: str = ""  # signs visitor tokens; empty: generated once in data_dir
     event_loop: str = "auto"  # auto (uvloop when installed) | uvloop | asyncio
+    gc_threshold: int = 20_000  # allocations between young-generation collections; 0: Python's 700
 
 
 @dataclass
@@ -325,4 +326,7 @@ def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | N
             var = f"GUICHET_{f.name}_{sf.name}".upper()
             if var in env:
                 _apply(section_obj, {sf.name: env[var]}, f.name)
+    if settings.server.gc_threshold < 0:
+        raise ConfigError(f"server.gc_threshold must be 0 (Python's default) or more, "
+                          f"not {settings.server.gc_threshold}")
     return settings

@@ -7,6 +7,7 @@ import asyncio
 from aiohttp import web
 from sqlalchemy import func, select
 
+from gateway import gc_tuning
 from gateway.config import Settings
 from gateway.db.engine import make_engine, make_session_factory
 from gateway.db.migrate import upgrade
@@ -63,6 +64,7 @@ def serve(settings: Settings, *, host: str | None, port: int | None, index_if_mi
 
     from gateway.app import create_app
 
+    gc_tuning.apply(settings.server.gc_threshold)
     web.run_app(
         create_app(settings),
         loop=new_event_loop(settings.server.event_loop),

@@ -2,8 +2,9 @@
 free port, print ``READY <port>`` for the parent, run until SIGTERM or SIGINT.
 
 Both servers run on the event loop ``guichet serve`` runs on by default
-(``server.event_loop = "auto"``: uvloop when installed), Guichet and its raw
-baseline alike."""
+(``server.event_loop = "auto"``: uvloop when installed) and with its
+garbage-collector setting (``server.gc_threshold``), Guichet and its raw baseline
+alike."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ import signal
 
 from aiohttp import web
 
+from gateway import gc_tuning
+from gateway.config import ServerSettings
+
 READY = "READY"
 
 
 async def serve_until_stopped(app: web.Application, host: str = "127.0.0.1") -> None:
+    gc_tuning.apply(ServerSettings().gc_threshold)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=5)
     await runner.setup()
     site = web.TCPSite(runner, host, 0)

@@ -26,6 +26,7 @@ from bench.perf.stats import LATENCY_UNIT, RATE_UNIT, BenchResult, Row, Summary
 from bench.perf.timing import drive_threads
 from bench.perf.ws_clients import WebRun, run_echo, run_visitors
 from gateway import event_loop
+from gateway.config import ServerSettings
 
 T = TypeVar("T")
 
@@ -136,7 +137,8 @@ async def bench_webchat(kind: str, opts: PerfOptions) -> BenchResult:
              "as `guichet serve`; visitors speak the chat protocol",
         raw="bare aiohttp WebSocket echo server in its own process; same client, same frames",
         params={"retriever": kind, "visitors": list(opts.visitors),
-                "event_loop": event_loop.resolve("auto")},
+                "event_loop": event_loop.resolve("auto"),
+                "gc_threshold": ServerSettings().gc_threshold},
     )
     texts = questions(opts)
     with tempfile.TemporaryDirectory(prefix="guichet-bench-web-") as tmp:
