@@ -28,6 +28,7 @@ from gateway.db.rows import build
 from gateway.db.tables import Base, Conversation, IdentityRow, Job, Message
 from gateway.db.types import sqlite_text
 from gateway.flow import job_queue
+from gateway.flow.group_commit import sqlite_connection
 from gateway.flow.job_queue import JobView, LeaseLost
 from gateway.models import (
     AcceptResult,
@@ -44,7 +45,6 @@ from gateway.models import (
 if TYPE_CHECKING:
     from gateway.flow.tx import Tx
 
-_SQLITE = "guichet.sqlite3"  # session.info key of the transaction's sqlite3 connection
 IntegrityError = sqlite3.IntegrityError  # a redelivery's unique external id, as the ORM path's
 
 
@@ -71,15 +71,10 @@ class HotSql:
         self._db: sqlite3.Connection | None = None
 
     async def db(self) -> sqlite3.Connection:
-        """The sqlite3 connection of this transaction; found once per session (the
-        group commit's units of a batch share one), kept in ``session.info``."""
+        """The sqlite3 connection of this transaction (the group commit's units of
+        a batch share one)."""
         if self._db is None:
-            found = self.session.info.get(_SQLITE)
-            if found is None:
-                conn = await self.session.connection()
-                raw = await conn.get_raw_connection()
-                found = self.session.info[_SQLITE] = raw.driver_connection.sqlite  # type: ignore[union-attr]
-            self._db = found
+            self._db = await sqlite_connection(self.session)
         return self._db
 
     def forget(self, model: type[Base], key: Any) -> None:

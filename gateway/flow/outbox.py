@@ -66,12 +66,14 @@ class Outbox:
         metrics.DELIVERIES.labels(outbound.channel, delivery.status.value).inc()
         if delivery.status is DeliveryStatus.FAILED:
             raise PermanentJobError(f"delivery failed: {delivery.detail}")
+        if prepared is not None and delivery.status is DeliveryStatus.SENT and not delivery.external_id:
+            async with self.store.tx(plain=True) as tx:  # one UPDATE (plain SQL on SQLite)
+                await tx.mark_sent(outbound.conversation_id, message_id)
+                await tx.complete_job(job)
+            return
         async with self.store.tx() as tx:
-            if prepared is not None and delivery.status is DeliveryStatus.SENT and not delivery.external_id:
-                await tx.mark_sent(outbound.conversation_id, message_id)  # one UPDATE
-            else:
-                msg = await tx.message(message_id)
-                _set(tx, msg, delivery.status, delivery.detail, delivery.external_id)
+            msg = await tx.message(message_id)
+            _set(tx, msg, delivery.status, delivery.detail, delivery.external_id)
             await tx.complete_job(job)
 
     async def on_dead(self, tx: Tx, job: JobView, error: str) -> None:

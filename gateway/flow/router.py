@@ -94,10 +94,11 @@ class Router:
                 else Decision(Action.HANDOFF, "bot_disabled", detect(seen.text, seen.hint))
             )
         conversation_id, skip = seen.conversation_id, seen.skip
-        async with self.store.tx(fast=True) as tx:
-            if fresh and tx.hot is not None and not skip and decision is not None and _is_answer(decision):
+        if fresh and self.store.sqlite and not skip and decision is not None and _is_answer(decision):
+            async with self.store.tx(fast=True, plain=True) as tx:
                 await self._answer_first(tx, job, fresh, decision)  # SQLite, plain SQL
-                return
+            return
+        async with self.store.tx(fast=True) as tx:
             if fresh:  # its conversation's first message: no earlier one to wait for
                 tx.recipients[conversation_id] = fresh.identity
             conv = await tx.lock_conversation(conversation_id)

@@ -70,11 +70,13 @@ class SqlStore:
         self.on_claimed: Callable[[list[JobView]], None] | None = None
 
     @asynccontextmanager
-    async def tx(self, *, fast: bool = False, urgent: bool = False) -> AsyncIterator[Tx]:
+    async def tx(self, *, fast: bool = False, urgent: bool = False, plain: bool = False) -> AsyncIterator[Tx]:
         """A write transaction; its events are published, and workers woken (or its
         fast-path jobs started), after commit.  ``urgent``: a peer waits for its ack
-        (on SQLite it goes before the queued background work)."""
-        async with self._session(urgent) as session:
+        (on SQLite it goes before the queued background work).  ``plain``: on SQLite
+        the body writes through ``tx.hot`` only, never the ORM (a cheaper savepoint,
+        :mod:`gateway.flow.group_commit`)."""
+        async with self._session(urgent, plain) as session:
             tx = Tx(session, self.clock, self.settings, fast_path=fast and self.on_claimed is not None)
             if self.sqlite:
                 tx.hot = HotSql(session)
@@ -90,9 +92,9 @@ class SqlStore:
             self.on_claimed(claimed)
 
     @asynccontextmanager
-    async def _session(self, urgent: bool) -> AsyncIterator[AsyncSession]:
+    async def _session(self, urgent: bool, plain: bool = False) -> AsyncIterator[AsyncSession]:
         if self.group is not None:  # SQLite: one writer; concurrent writers share a commit
-            async with self.group.unit(urgent=urgent) as session:
+            async with self.group.unit(urgent=urgent, plain=plain) as session:
                 yield session
         else:
             async with self.sessions() as session, session.begin():
@@ -116,7 +118,7 @@ class SqlStore:
         by this process and runs right after the commit.
         """
         try:
-            async with self.tx(fast=True, urgent=True) as tx:
+            async with self.tx(fast=True, urgent=True, plain=True) as tx:  # SQLite: tx.hot.accept
                 result = await self._accept(tx, inbound)
         except (IntegrityError, SqliteIntegrityError):
             # A redelivery: its external id is stored already (by an earlier or a

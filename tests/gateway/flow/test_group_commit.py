@@ -87,3 +87,40 @@ async def test_a_lock_held_by_another_process_is_waited_for_off_the_event_loop(
     tick_task.cancel()
     async with store.read() as tx:
         assert [j.payload["n"] for j in (await tx.session.execute(select(Job))).scalars()] == [2]
+
+
+async def test_plain_units_share_commits_with_orm_units_and_a_failure_stays_alone(
+    store: SqlStore, settings: Settings
+) -> None:
+    """Plain-SQL units (the web chat's accept, answer and "sent") take their savepoint on
+    the sqlite3 connection itself: mixed with ORM units in one batch, a failing one
+    is still rolled back alone."""
+
+    async def write(n: int) -> int:
+        async with store.tx(plain=n % 2 == 0) as tx:
+            if n % 2 == 0:
+                assert tx.hot is not None
+                await tx.hot.enqueue(tx, "work", {"n": n})
+            else:
+                tx.enqueue("work", {"n": n})
+                await tx.session.flush()
+            if n in (6, 7):
+                raise ValueError(f"unit {n} fails")
+        return n
+
+    results = await asyncio.gather(*(write(n) for n in range(30)), return_exceptions=True)
+    assert sorted(str(r) for r in results if isinstance(r, Exception)) == ["unit 6 fails", "unit 7 fails"]
+    assert sorted(on_disk(settings)) == [n for n in range(30) if n not in (6, 7)]
+    assert store.group is not None and store.group.batches < 10
+
+
+async def test_a_plain_unit_that_writes_through_the_orm_fails_and_stores_nothing(
+    store: SqlStore, settings: Settings
+) -> None:
+    with pytest.raises(RuntimeError, match="plain group-commit unit left ORM changes"):
+        async with store.tx(plain=True) as tx:
+            tx.enqueue("work", {"n": 1})  # an ORM row: not what a plain unit may do
+    async with store.tx(plain=True) as tx:
+        assert tx.hot is not None
+        await tx.hot.enqueue(tx, "work", {"n": 2})
+    assert on_disk(settings) == [2]
