@@ -165,7 +165,7 @@ class AcceptBatch:
     async def _store(self, batch: list[Delivery]) -> list[IngestResult]:
         mail = self.mail
         results: list[IngestResult] = []
-        async with mail.store.tx(fast=True, urgent=True) as tx:
+        async with mail.store.tx(fast=True, urgent=True, plain=True) as tx:  # SQLite only: plain SQL
             hot = tx.hot
             assert hot is not None
             for d in batch:
@@ -198,7 +198,7 @@ async def _ingest_one(mail: MailService, d: Delivery) -> IngestResult:
         d.raw, d.source, d.source_ref, d.envelope_from, d.envelope_to, d.client)
     peek, key = d.peek, d.key
     try:
-        async with mail.store.tx(fast=True, urgent=True) as tx:
+        async with mail.store.tx(fast=True, urgent=True, plain=mail.store.sqlite) as tx:
             if tx.hot is not None:  # SQLite: the same statements in plain SQL (ingest_sql.py)
                 found = await ingest_sql.existing(tx.hot, source_ref, key)
                 if found is not None:
