@@ -38,6 +38,8 @@ _SMS = {
     "jveux": "je veux", "jvoudrais": "je voudrais", "veut": "veux", "voudrai": "voudrais",
     "wanna": "want to", "pb": "probleme", "dacc": "d accord", "dac": "d accord", "okk": "ok",
     "k": "ok", "kk": "ok", "okay": "ok", "oki": "ok", "acc": "accord", "maide": "m aide", "maaide": "m a aide",
+    "qqun": "quelqu un", "qqu1": "quelqu un", "quelqun": "quelqu un", "qlqn": "quelqu un", "tlk": "talk",
+    "spk": "speak", "speek": "speak", "tel": "telephone", "tele": "telephone", "vs": "vous",
 }
 
 
@@ -57,17 +59,20 @@ def normalise(text: str) -> str:
 _PERSON_WORDS_TEXT = (
     "agent agents human humans humain humaine humains person people personne representative "
     "operator operateur operatrice conseiller conseillere someone somebody anyone anybody "
-    "advisor adviser staff sav hotline technicien technicienne technician gestionnaire"
+    "advisor adviser staff sav hotline technicien technicienne technician gestionnaire "
+    "representant representante supervisor superviseur manager responsable"
 )
 _PERSON_WORDS = frozenset(_PERSON_WORDS_TEXT.split())
 _PERSON_FILLER_TEXT = (
     "a an the some real actual live another other please now asap svp s il vous te plait merci thanks "
     "un une le la l au du de des vrai vraie vraiment une autre quelqu customer client service support "
     "team equipe maintenant vite urgent svp oui yes i want need je veux voudrais besoin d moi me "
-    "talk speak parler with to avec"
+    "talk speak parler with to avec contact telephone phone line ligne not pas no non machine robot bot "
+    "derriere online en ligne available disponible"
 )
 _PERSON_FILLER = frozenset(_PERSON_FILLER_TEXT.split())
-_NOT_PERSON = frozenset({"argent", "agence", "agenda", "urgent", "humour", "personal", "personnel"})
+_NOT_PERSON = frozenset({"argent", "agence", "agenda", "urgent", "humour", "personal", "personnel", "managed",
+                         "manages", "managers", "responsabl"})
 
 
 def _near(word: str, target: str) -> bool:
@@ -118,24 +123,40 @@ def _only_asks_for_a_person(words: list[str]) -> bool:
 _PERSON_EN = (
     r"(a |an |the |some |real |actual |live |your |one of your |customer |my |our |account |claims? |case )*"
     r"(person|human|agent|operator|someone|somebody|anyone|representative|rep|staff|support team|support|"
-    r"advisor|adviser|customer service|customer support|manager|handler|supervisor|colleague)"
+    r"advisor|adviser|customer service|customer support|manager|handler|supervisor|colleague|someone in charge)"
 )
 _PERSON_FR = (
     r"(a |au |a un |a une |avec un |avec une |un |une |le |la |l |du |de |quelqu un |vrai |vraie |"
     r"personne |votre |vos |mon |ma |mes |notre )*(humain|humaine|personne|conseiller|conseillere|agent|"
     r"operateur|operatrice|quelqu un|support|service client|sav|responsable|equipe|gestionnaire|"
-    r"interlocuteur|interlocutrice|superieur|collegue|technicien|technicienne)"
+    r"interlocuteur|interlocutrice|superieur|collegue|technicien|technicienne|representant|representante|"
+    r"superviseur|manager)"
 )
 _ADVERB = r"(directly |directement |vraiment |really |just |juste |tout de suite |right now |maintenant )?"
 
 _HUMAN = [
-    re.compile(rf"\b(talk|speak|chat|connect me|put me through|transfer me|pass me) {_ADVERB}( ?with| ?to)? ?"
-               rf"{_PERSON_EN}\b"),
-    re.compile(rf"\b(i want|i need|i d like|i would like|let me talk to|can i have|give me|get me) {_PERSON_EN}\b"),
+    re.compile(rf"\b(talk|speak|chat|connect me|put me through|transfer me|transfer|pass me|escalate|"
+               rf"escalate (this|it|my case|my issue|my request)) {_ADVERB}( ?with| ?to| ?2)? ?{_PERSON_EN}\b"),
+    re.compile(rf"\b(i want|i need|i d like|i would like|let me talk to|can i have|give me|get me|can i get|"
+               rf"could i get|could i have|may i have|a call from) {_PERSON_EN}\b"),
     re.compile(
-        rf"\b(parler|discuter|echanger|etre mis en relation|mettre en relation|joindre|contacter|avoir)"
-        rf" {_ADVERB}( ?avec| ?a)? ?{_PERSON_FR}\b"
+        rf"\b(parler|parle|parlez|discuter|echanger|etre mis en relation|mettre en relation|en contact avec|"
+        rf"joindre|contacter|avoir|voir) {_ADVERB}( ?avec| ?a)? ?{_PERSON_FR}\b"
     ),
+    # a person should get in touch: "un conseiller peut-il me rappeler", "can an agent contact me",
+    # "être contacté par un conseiller", "je veux qu'on m'appelle"
+    re.compile(rf"\b{_PERSON_FR} (peut|pourrait|peuvent|pourraient|peut il|peut elle|pourrait il) "
+               rf"(me contacter|me rappeler|m appeler|me joindre|me recontacter)\b"),
+    re.compile(rf"\b(etre|soit|sois) (contacte|contactee|rappele|rappelee|appele|appelee) par {_PERSON_FR}\b"),
+    re.compile(r"\bqu (on|un conseiller|une conseillere|quelqu un) (m appelle|me rappelle|me contacte|"
+               r"me recontacte|m appele)\b"),
+    re.compile(rf"\b(can|could|will|would) {_PERSON_EN} (contact|call|phone|ring|get back to) me\b"),
+    re.compile(rf"\b(get|have|send|want|need) {_PERSON_EN} to (call|phone|ring|contact) me\b"),
+    # is anyone human there: "is there a real person here?", "any humans here", "il y a un humain derrière ?"
+    re.compile(r"\b(is there|are there|are you|any) (a |an |any )?(real |actual |live )?(person|human|humans|"
+               r"people|agents?)( here| there| around| available| on (the )?line| to talk to)?$"),
+    re.compile(r"\b(y a|il y a|y a t il|est ce qu il y a) (un |une |des )?(vrai |vraie |vrais )?(humain|humaine|"
+               r"humains)( derriere| en ligne| ici| la)?$"),
     re.compile(rf"\b(je veux|je voudrais|j aimerais|je souhaite|passez moi|donnez moi|me passer) {_PERSON_FR}\b"),
     re.compile(rf"\ben relation avec {_PERSON_FR}\b"),
     re.compile(r"\b(no|non) (talk|speak|parler)\b"),

@@ -96,6 +96,8 @@ async def decide(
     intent = classify(text, quick_reply)
     if intent is Intent.HUMAN:
         return Decision(Action.HANDOFF, "explicit_request", lang, intent=intent, question=previous)
+    if intent is Intent.EMPTY and frustration(text) == "emoji":  # an angry emoji and nothing else
+        return Decision(Action.HANDOFF, "frustration", lang, question=previous, signal="emoji")
     if intent in (Intent.EMPTY, Intent.GREETING, Intent.THANKS, Intent.SOLVED):
         return Decision(Action.SMALLTALK, intent.value, lang, intent=intent)
     if ctx.clarification_pending:

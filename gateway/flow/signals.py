@@ -65,7 +65,34 @@ _ANGER = re.compile(
     r"excede|excedee|ras le bol|marre|j en ai assez|(est|c est|cest|totalement|absolument) inacceptable|"
     r"rien ne (marche|fonctionne|va)|nothing (ever )?works|"
     r"degoute|degoutee|revoltant|(le|la|les) pires? \w+( \w+)? (de ma vie|du monde|"
-    r"qui soit|que j ai connu))\b"
+    r"qui soit|que j ai connu)|"
+    # stop 16: exasperation, disappointment, threats, slang (phrases written for the tests)
+    r"(i m|i am|we are|we re|so|really|very|extremely|totally) "
+    r"(upset|annoyed|frustrated|irritated|exasperated)|"
+    r"frustrating|frustrant|frustrante|"
+    r"(suis|sommes|trop|tres|vraiment) (frustre|frustree|frustres|agace|agacee)|"
+    r"(very|so|extremely|really|deeply|bitterly|totally) disappointed|"
+    r"(tres|vraiment|extremement|profondement|super|trop|tellement) (decu|decue|decus|decues)|"
+    r"are you (kidding|joking|serious)|you (must|have to|ve got to|got to|gotta) be (kidding|joking)|"
+    r"(this|that|it) (is|s) (insane|crazy|madness|absurd|ridiculous)|"
+    r"(ca|cela|vous) (me|m) "
+    r"(saoule|soule|saoulez|soulez|gonfle|gonflez|enerve|enervez|agace|agacez|gave|gavez)|"
+    r"vous (vous )?(moquez|foutez) (de moi|du monde|de nous)|on se (moque|fout) (de moi|du monde)|"
+    r"(casse|cassez) (les pieds|les couilles)|emmerd\w*|"
+    r"j en (peux|pouvais) plus|je n en peux plus|je suis a bout|j en ai (ma claque|plein le dos)|"
+    r"trop c est trop|c est abuse|vous abusez|j hallucine|"
+    r"can t take (it|this) any ?more|(stop )?wasting (my|our) time|"
+    r"(me|nous) (faire|faites|fait|fais) perdre (mon|notre) temps|"
+    r"sue you|take (you|this) to court|legal action|my lawyer|mon avocat|"
+    r"robbing (me|us)|ripping (me|us) off|rip off|c est du vol|vous (me|nous) volez|"
+    r"(this|it|that|you|you guys|your \w+) (really |totally |just )?sucks?|"
+    r"(service|appli|application|site|app|boite|societe|entreprise|compagnie|operateur|banque|assurance|"
+    r"support|bot|chatbot) (de )?(est )?(vraiment |trop |completement |totalement )?pourri(e|s|es)?|"
+    r"horrible (service|company|experience|support|app)|"
+    r"(c est un|quel|un vrai|un|quel|c est) scandale|"
+    r"(troisieme|quatrieme|cinquieme|3e|3eme|4e|enieme|nieme) fois que (j|je)|"
+    r"(third|fourth|fifth|3rd|4th|5th|nth|umpteenth) time (i|i ve|that i|we))\b"
+    r"|^(pf+|gr+|argh+|rah+)\b"
 )
 # Insults aimed at the company or its people, with no swear word in them.
 _INSULT = re.compile(
@@ -81,7 +108,9 @@ _INSULT = re.compile(
     r"(is|s) (this|that|it) (a joke|a scam|some kind of joke)|vous (le )?faites (expres|expret)|"
     r"c est (une plaisanterie|du foutage)|"
     r"quelle (blague|arnaque|honte|bande)|c est une (blague|arnaque|honte)|(bande d|bande de) (incapables|"
-    r"escrocs|guignols|nuls|voleurs))\b"
+    r"escrocs|guignols|nuls|voleurs|nazes|rigolos|branquignols|bras casses|charlots|tocards|abrutis|"
+    r"idiots|cons)|"
+    r"c nul|c est nul|incompetents|incompetente?s?|incompetence)\b"
 )
 _ALREADY_TOLD = re.compile(
     r"\b(i (already|just) (told|said|explained|wrote)|i ve already (told|said|explained)|"
@@ -99,6 +128,15 @@ _DOESNT_WORK = re.compile(
     r"( (again|encore|non plus|either|toujours))?$"
 )
 _PUNCTUATION = re.compile(r"[!?](\s*[!?]){2,}")
+_ANGRY_EMOJI = re.compile("[\U0001F620\U0001F621\U0001F624\U0001F47F\U0001F4A2\U0001F92C\U0001F595]")
+_SMS = {"vs": "vous", "u": "you", "r": "are", "ur": "your", "ts": "tous", "jen": "j en", "ct": "c etait"}
+
+
+def _folded(text: str) -> str:
+    """Folded text with letters said three times or more squeezed ("nuuul") and a few
+    SMS spellings spelt out ("vs etes nuls", "u r useless")."""
+    squeezed = re.sub(r"([a-z])\1{2,}", r"\1", fold(text))
+    return " ".join(_SMS.get(w, w) for w in squeezed.split())
 
 
 def _shouting(text: str) -> bool:
@@ -112,8 +150,10 @@ def _shouting(text: str) -> bool:
 
 def frustration(text: str) -> str | None:
     """Why this message sounds frustrated ("swearing", "useless", "insult", "anger", "already_told",
-    "shouting", "punctuation", "doesnt_work"), or None."""
-    folded = fold(text)
+    "shouting", "punctuation", "doesnt_work", "emoji"), or None."""
+    folded = _folded(text)
+    if _ANGRY_EMOJI.search(text):
+        return "emoji"
     if _SWEARING.search(folded):
         return "swearing"
     if _USELESS.search(folded):
