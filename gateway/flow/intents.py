@@ -190,14 +190,22 @@ _GREETING = re.compile(
     r"|^(is (anyone|anybody|someone) there|anyone there|il y a quelqu un|y a quelqu un|"
     r"(est ce que |est ce qu )?(quelqu un|vous) (peut|pouvez|pourrait|pourriez) m aider|"
     r"can (someone|anyone|somebody|anybody|you) help( me)?|i need (some )?help|j ai besoin d aide)$"
+    # how are you, and questions about the bot itself (stop 16)
+    r"|^(how are you( doing)?|(comment )?ca va|comment allez vous|vous allez bien|tu vas bien|"
+    r"who are you|who is this|t es qui|qui es tu|qui etes vous|are you a (robot|bot|machine|chatbot|ai)|"
+    r"(tu es|t es|vous etes|c est) (un|une) (robot|bot|machine|chatbot|ia)|what can you do|"
+    r"(qu est ce que|que) (tu sais|vous savez|tu peux|vous pouvez) faire|tell me a joke|"
+    r"(raconte|racontez) moi une blague)$"
 )
 _THANKS = re.compile(
     r"^((ok|great|super|parfait|top|cool|perfect|d accord|ah|ah ok|nice|genial|yes|oui)?\s*"
     r"(thanks|thank you|thank|merci|mille mercis|many thanks|much appreciated|c est gentil|"
     r"ok|d accord|ah ok|bye|goodbye|au revoir|bonne journee|bonne soiree|have a nice day|noted|"
-    r"entendu|compris|got it|cool|parfait|super|top)"
+    r"entendu|compris|got it|cool|parfait|super|top|c est bon|good night|bonne nuit|a plus|a bientot|"
+    r"see you|see you soon|bisous|nice bot|good bot|you re great|you are great|vous etes top|t es top|"
+    r"tu es top|vous etes genial|tu es genial)"
     r"( a lot| so much| very much| beaucoup| bien| infiniment| encore| pour tout| for your help|"
-    r" pour votre aide| you)?"
+    r" pour votre aide| pour ton aide| for the help| you)*"
     r"\s*(bye|au revoir|bonne journee|have a nice day)?\s*)+$"
 )
 _SOLVED = re.compile(

@@ -101,6 +101,7 @@ MORE_ANGRY = [
 # stop 16: more phrases written for this test (not taken from any case set): contact/call-back
 # requests, escalation, typos and SMS spelling, slang, threats, angry emoji
 MORE_NOT_SIGNALS = [
+    'who are you sending my data to?', 'what can you do about my late parcel?', 'ça va coûter combien ?',
     'how do I report a scam email?', 'la bande passante est faible le soir',
     'comment porter plainte pour le vol de ma carte ?', 'I want to cancel my subscription',
     'je vais résilier mon contrat, comment faire ?', 'how do I complain about a delivery?',
@@ -110,6 +111,19 @@ MORE_NOT_SIGNALS = [
     "ma fille veut parler de son dossier, c'est possible ?", 'do you sell abusive content filters?',
 ]
 
+# stop 16: chit-chat written for this test: typos, SMS, farewells, compliments, questions about the bot
+MORE_CHITCHAT = [
+    'helo', 'hello!!', 'bonjoir', 'bjr', 'slt', 'coucou !', 'hey there :)', 'yo', 'bonjour bonjour', 'hi hi',
+    'mercii', 'merci bcp', 'thx', 'thnks', 'thank u', 'ty!', 'merci beaucoup pour votre aide', 'super merci',
+    'parfait merci !', "ok merci c'est bon", 'ok thanks bye', 'cool', "d'acc", 'dac merci', 'ça marche merci',
+    'top merci bien', 'great, thanks a lot', 'au revoir', 'bye', 'bonne soirée !', 'have a nice day',
+    'ça va ?', 'how are u', 'comment ça va', 'bonjour, vous allez bien ?', 'lol', 'haha', 'mdr', 'ok', 'oki',
+    'k', '👋', '🙏', 'merci 🙏', 'thanks 👍', 'good night', 'bonne nuit', 'à plus', 'a+', 'see you',
+    "c'est gentil", "you're great", 'vous êtes top', 'nice bot', 'who are you?', "t'es qui ?",
+    'are you a robot?', 'tu es un robot ?', "qu'est-ce que tu sais faire ?", 'what can you do?',
+    'tell me a joke', 'raconte moi une blague', 'ok bye', 'bisous',
+]
+
 
 @pytest.mark.parametrize("text", PERSON + ANGRY + MORE_PERSON + MORE_ANGRY)
 async def test_a_person_request_or_anger_is_handed_off(text: str) -> None:
@@ -117,7 +131,7 @@ async def test_a_person_request_or_anger_is_handed_off(text: str) -> None:
     assert decision.action is Action.HANDOFF, (text, decision.reason)
 
 
-@pytest.mark.parametrize("text", CHITCHAT)
+@pytest.mark.parametrize("text", CHITCHAT + MORE_CHITCHAT)
 async def test_chitchat_never_gets_an_article(text: str) -> None:
     decision = await decide(text, AnswersEverything(), CONFIG)
     assert decision.action is not Action.ANSWER, (text, decision.reason)
