@@ -39,7 +39,8 @@ _SMS = {
     "wanna": "want to", "pb": "probleme", "dacc": "d accord", "dac": "d accord", "okk": "ok",
     "k": "ok", "kk": "ok", "okay": "ok", "oki": "ok", "acc": "accord", "maide": "m aide", "maaide": "m a aide",
     "qqun": "quelqu un", "qqu1": "quelqu un", "quelqun": "quelqu un", "qlqn": "quelqu un", "tlk": "talk",
-    "spk": "speak", "speek": "speak", "tel": "telephone", "tele": "telephone", "vs": "vous",
+    "spk": "speak", "speek": "speak", "tel": "telephone", "tele": "telephone", "vs": "vous", "ppl": "people",
+    "callback": "call back",
 }
 
 
@@ -68,7 +69,7 @@ _PERSON_FILLER_TEXT = (
     "un une le la l au du de des vrai vraie vraiment une autre quelqu customer client service support "
     "team equipe maintenant vite urgent svp oui yes i want need je veux voudrais besoin d moi me "
     "talk speak parler with to avec contact telephone phone line ligne not pas no non machine robot bot "
-    "derriere online en ligne available disponible"
+    "derriere online en ligne available disponible etre being c est urgent"
 )
 _PERSON_FILLER = frozenset(_PERSON_FILLER_TEXT.split())
 _NOT_PERSON = frozenset({"argent", "agence", "agenda", "urgent", "humour", "personal", "personnel", "managed",
@@ -126,7 +127,7 @@ _PERSON_EN = (
     r"advisor|adviser|customer service|customer support|manager|handler|supervisor|colleague|someone in charge)"
 )
 _PERSON_FR = (
-    r"(a |au |a un |a une |avec un |avec une |un |une |le |la |l |du |de |quelqu un |vrai |vraie |"
+    r"(a |au |a un |a une |avec un |avec une |un |une |le |la |l |du |de |quelqu un |vrai |vraie |etre |"
     r"personne |votre |vos |mon |ma |mes |notre )*(humain|humaine|personne|conseiller|conseillere|agent|"
     r"operateur|operatrice|quelqu un|support|service client|sav|responsable|equipe|gestionnaire|"
     r"interlocuteur|interlocutrice|superieur|collegue|technicien|technicienne|representant|representante|"
@@ -143,6 +144,16 @@ _HUMAN = [
         rf"\b(parler|parle|parlez|discuter|echanger|etre mis en relation|mettre en relation|en contact avec|"
         rf"joindre|contacter|avoir|voir) {_ADVERB}( ?avec| ?a)? ?{_PERSON_FR}\b"
     ),
+    # hand my case over, deal with it with a person, a call back
+    re.compile(rf"\b(transmettre|transmettez|transferer|transferez|faire suivre|remonter|m adresser|s adresser|"
+               rf"voir (ca|cela|ceci|le probleme|mon probleme|mon dossier|directement)|regler (ca|cela) |"
+               rf"rendez vous (telephonique )?)( ma demande| mon dossier| ma reclamation| mon message| ca| cela)?"
+               rf"( ?avec| ?a)? ?{_PERSON_FR}\b"),
+    re.compile(r"\b(deal with|sort (this|it) out with|discuss (this|it) with|handle this with|"
+               r"(contact|reach|get hold of|get in touch with|in touch with) (a |an |one |some )?(real |actual |live )?"
+               r"(human|person|human being|people|agent|advisor|adviser|operator))\b"),
+    re.compile(r"\b(can i|could i|may i|i d like|i would like|i want|i need|request|book|schedule|arrange) "
+               r"((to )?(request|book|get|have) )?(a |an )?(call back|phone call|callback)\b"),
     # a person should get in touch: "un conseiller peut-il me rappeler", "can an agent contact me",
     # "être contacté par un conseiller", "je veux qu'on m'appelle"
     re.compile(rf"\b{_PERSON_FR} (peut|pourrait|peuvent|pourraient|peut il|peut elle|pourrait il) "

@@ -91,7 +91,14 @@ _ANGER = re.compile(
     r"horrible (service|company|experience|support|app)|"
     r"(c est un|quel|un vrai|un|quel|c est) scandale|"
     r"(troisieme|quatrieme|cinquieme|3e|3eme|4e|enieme|nieme) fois que (j|je)|"
-    r"(third|fourth|fifth|3rd|4th|5th|nth|umpteenth) time (i|i ve|that i|we))\b"
+    r"(third|fourth|fifth|3rd|4th|5th|nth|umpteenth) time (i|i ve|that i|we)|"
+    r"(ca fait|c est la|deja) (\d+|deux|trois|quatre|cinq|plusieurs|dix) fois (que|qu)|"
+    r"(asked|told you|written|called|phoned|tried|emailed) (you )?"
+    r"(\d+|two|three|four|five|several|many|multiple|ten) times|"
+    r"vous n etes pas serieux|"
+    r"(c est|service|service client|support|appli|site) (vraiment |completement |totalement )?"
+    r"(minable|deplorable|catastrophique|degoutant|lamentable)|^(unacceptable|inacceptable|inadmissible)$|"
+    r"i ve had it|what the hell|the hell is|(t es|tu es|vous etes) (con|cons|conne|debile|bete|betes))\b"
     r"|^(pf+|gr+|argh+|rah+)\b"
 )
 # Insults aimed at the company or its people, with no swear word in them.

@@ -63,6 +63,22 @@ NOT_SIGNALS = ["how are you charging me twice?", "ça va être long ?", "vous ê
 # stop 16: more phrases written for this test (not taken from any case set): contact/call-back
 # requests, escalation, typos and SMS spelling, slang, threats, angry emoji
 MORE_PERSON = [
+    'Pouvez-vous transmettre ma demande à un conseiller ?',
+    'je préfère voir ça avec un conseiller',
+    "I'd rather deal with a human",
+    'can I have a callback?',
+    "I'd like to request a call back",
+    'how can I contact a human?',
+    'how do I reach a real person',
+    'un être humain svp',
+    'je veux parler à un être humain',
+    'a human being please',
+    "je veux m'adresser à quelqu'un",
+    'need to talk to real ppl',
+    'un conseilleur svp',
+    "un agent svp c'est urgent",
+    'get me in touch with an advisor',
+    'je voudrais un rendez-vous téléphonique avec un conseiller',
     'je veux un interlocuteur humain', 'mettez-moi en contact avec un conseiller',
     "besoin d'un conseiller svp", 'jpeux parler a un conseillé ?', "Est-ce qu'un agent peut me contacter ?",
     'je souhaiterais être contacté par un conseiller', 'HUMAN!!!', 'let me speak to someone',
@@ -83,6 +99,20 @@ MORE_PERSON = [
 # stop 16: more phrases written for this test (not taken from any case set): contact/call-back
 # requests, escalation, typos and SMS spelling, slang, threats, angry emoji
 MORE_ANGRY = [
+    "Vous n'êtes pas sérieux",
+    'service minable',
+    "c'est déplorable",
+    'service client catastrophique',
+    'Unacceptable!',
+    'Inacceptable.',
+    "I've had it with you",
+    'what the hell is going on',
+    "c'est dégoûtant",
+    "t'es con ou quoi",
+    'ça fait 3 fois que je demande',
+    "I've asked three times already",
+    "I've called 5 times and nobody answers",
+    "c'est la quatrième fois que j'appelle",
     "c'est honteux", 'vous vous foutez de moi', 'vous vous moquez de moi ?', 'are you kidding me',
     'you must be kidding', 'this is insane', 'ça me saoule', 'ça me soule grave', "vous m'énervez", 'c nul',
     'nuuuul', "i'm really upset", 'very frustrating', "c'est frustrant", "I'm sick of this",
@@ -101,6 +131,13 @@ MORE_ANGRY = [
 # stop 16: more phrases written for this test (not taken from any case set): contact/call-back
 # requests, escalation, typos and SMS spelling, slang, threats, angry emoji
 MORE_NOT_SIGNALS = [
+    'how do I contact support?',
+    'what are your opening hours for the phone line?',
+    'I missed your call, what was it about?',
+    'catastrophe naturelle, suis-je couvert ?',
+    'is it normal that my bill doubled?',
+    'my meter was read 3 times this year',
+    "j'ai payé deux fois ma facture",
     'who are you sending my data to?', 'what can you do about my late parcel?', 'ça va coûter combien ?',
     'how do I report a scam email?', 'la bande passante est faible le soir',
     'comment porter plainte pour le vol de ma carte ?', 'I want to cancel my subscription',

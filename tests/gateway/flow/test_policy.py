@@ -46,7 +46,8 @@ async def test_single_turn_decisions_need_no_context() -> None:
     assert (await decide("reset my password", RETRIEVER, CONFIG)).action is Action.ANSWER
     low = await decide("where is my invoice", RETRIEVER, CONFIG)
     assert (low.action, low.reason, low.question) == (Action.HANDOFF, "low_confidence", "where is my invoice")
-    assert (await decide("tell me a joke", RETRIEVER, CONFIG)).reason == "no_match"
+    assert (await decide("sing me a song about trains", RETRIEVER, CONFIG)).reason == "no_match"
+    assert (await decide("tell me a joke", RETRIEVER, CONFIG)).action is Action.SMALLTALK  # about the bot
 
 
 async def test_two_close_articles_get_one_clarifying_question() -> None:
