@@ -9,7 +9,8 @@ to one JSON file (cached in /tmp: the models run once per KB).
 threshold chosen on the others for a target precision, measured on the one left out.
 
 Only development sets go in here (the sample, examples/eval/admin and shop, the
-examples/dev KBs); the sealed sets (examples/eval/isp, library, energy) never do.
+examples/dev KBs); the sealed sets (examples/eval/isp, library, energy, airline, saas)
+never do.
 
     python -m bench.self_calibration collect examples/dev/transit/kb \
         examples/dev/transit/cases.jsonl /tmp/f.json --index /tmp/i
@@ -42,7 +43,8 @@ from kb_index.self_calibration import SELF_E5
 
 FEATURES_FITTED = ("top", "margin", "lift", "coverage", "dense_agree")
 
-SEALED = ("examples/eval/isp", "examples/eval/library", "examples/eval/energy")
+SEALED = ("examples/eval/isp", "examples/eval/library", "examples/eval/energy",
+          "examples/eval/airline", "examples/eval/saas")  # the last two: written at stop 16
 
 
 async def _collect(kb: str, cases: str, index: str) -> dict:
@@ -61,7 +63,8 @@ async def _collect(kb: str, cases: str, index: str) -> dict:
     build_index(kb, index, embedder, progress=False, terms=terms)
     retriever = KBRetriever(index, embedder, terms=terms)
     try:
-        results = await run_cases(retriever, load_cases(cases), 0.0, PolicyConfig())
+        case_list = load_cases(cases)
+        results = await run_cases(retriever, case_list, 0.0, PolicyConfig())
         loaded = retriever.loaded
         assert loaded is not None
         scored = score_queries(loaded, list(loaded.articles.values()), embedder, terms=terms,
@@ -71,10 +74,12 @@ async def _collect(kb: str, cases: str, index: str) -> dict:
         retriever.close()
     return {
         "kb": kb,
+        "index": str(Path(index) / "versions" / loaded.version),  # for bench.feature_trials
         "calibration": calibration.to_dict(),
         "cases": [{"id": r.id, "kind": r.kind, "expected": r.expected, "action": r.action,
-                   "reason": r.reason, "top": r.top, "scores": list(r.scores), "features": r.features}
-                  for r in results],
+                   "reason": r.reason, "top": r.top, "scores": list(r.scores), "features": r.features,
+                   "text": c.text}
+                  for r, c in zip(results, case_list, strict=True)],
         "held_out": [{"kind": q.kind, "right": top == q.article_id, "features": dict(f)}
                      for q, top, f in scored.held_out],
         "left_out": [{"kind": q.kind, "features": dict(f)} for q, _, f in scored.left_out],
