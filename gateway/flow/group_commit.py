@@ -18,6 +18,18 @@ through the ORM: its savepoint is then taken and released on that connection
 directly, not through SQLAlchemy's nested transaction (about 0.1-0.2 ms a unit,
 three units a web-chat conversation).  A plain unit that leaves ORM changes behind
 is a programming error: it fails, rolled back, and says so.
+
+A *light* unit (``unit(light=True)``, plain too) may be written in a *light
+batch*: when one is at the head of the queue, the leader runs it, and the light
+units queued behind it, on a pool connection it keeps while it leads, with
+``BEGIN IMMEDIATE`` and ``COMMIT`` sent to the driver itself (the same write lock
+taken inline when free, the same commit and fsync), and an ORM session that never
+connects (its units write on that connection only).  No SQLAlchemy transaction,
+connection checkout (the leader keeps the connection until no unit came for
+:data:`LIGHT_LINGER_SECONDS`) or session commit per batch: measured on the SMTP accept, the
+per-batch cost was most of a lone mail's (bench/README.md).  A light batch ends
+before the first unit that is not light; that one gets a batch of the usual kind,
+which light units join like any plain one.
 """
 
 from __future__ import annotations
@@ -30,7 +42,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +67,14 @@ MAX_BATCH = 64
 # (bench/README.md): 0.005 s 260 conversations/s, reply p50 180 ms; 0.02 s 340/s,
 # 123 ms; 0.05 s 375/s, 103 ms (ack p50 9, 28 and 33 ms).
 MAX_BATCH_SECONDS = 0.05
+# A leader that ran light batches keeps their connection this long after the last
+# one, for the next (with one SMTP client, the next mail comes 1-3 ms after a 250).
+LIGHT_LINGER_SECONDS = 0.05
 
 
 class _Turn:
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, light: bool = False) -> None:
+        self.light = light
         self.granted: asyncio.Future[AsyncSession] = loop.create_future()
         self.body_done: asyncio.Future[None] = loop.create_future()
         self.committed: asyncio.Future[None] = loop.create_future()
@@ -71,17 +87,28 @@ class GroupCommitter:
         self._waiting: collections.deque[_Turn] = collections.deque()
         self._urgent: collections.deque[_Turn] = collections.deque()  # a peer waits for its ack
         self._leader: asyncio.Task[None] | None = None
+        bind = sessions.kw.get("bind")
+        self._engine: AsyncEngine | None = bind if isinstance(bind, AsyncEngine) else None
+        self._light: AsyncConnection | None = None  # the light batches' connection while a leader runs
+        self._idle: asyncio.Future[None] | None = None  # the leader waits for a unit, keeping it
         self.batches = 0
         self.units = 0
+        self.light_batches = 0
 
     @asynccontextmanager
-    async def unit(self, *, urgent: bool = False, plain: bool = False) -> AsyncIterator[AsyncSession]:
+    async def unit(
+        self, *, urgent: bool = False, plain: bool = False, light: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         """A write unit: yields the shared session inside the unit's savepoint;
         returns once the batch holding it is committed (or raises).  ``urgent``
         units (a channel's peer waits for their ack) go before the others;
-        ``plain`` ones write with plain SQL only (see the module's doc)."""
-        turn = _Turn(asyncio.get_running_loop())
+        ``plain`` ones write with plain SQL only, ``light`` ones too and may be
+        written in a light batch (see the module's doc)."""
+        plain = plain or light
+        turn = _Turn(asyncio.get_running_loop(), light and self._engine is not None)
         (self._urgent if urgent else self._waiting).append(turn)
+        if self._idle is not None and not self._idle.done():
+            self._idle.set_result(None)  # the leader keeping the light connection goes on
         if self._leader is None or self._leader.done():
             self._leader = asyncio.create_task(self._lead(), name="sqlite-group-commit")
         try:
@@ -140,36 +167,125 @@ class GroupCommitter:
             return self._urgent.popleft()
         return self._waiting.popleft() if self._waiting else None
 
+    def _head(self) -> _Turn | None:
+        if self._urgent:
+            return self._urgent[0]
+        return self._waiting[0] if self._waiting else None
+
     async def _lead(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._urgent or self._waiting:
-            batch: list[_Turn] = []
+        try:
+            while True:
+                while (head := self._head()) is not None:
+                    if head.light:
+                        await self._light_batch()
+                    else:
+                        await self._batch()
+                if self._light is None or not await self._unit_within(LIGHT_LINGER_SECONDS):
+                    break
+        finally:
+            if self._leader is asyncio.current_task():
+                self._leader = None  # a unit queued from now on starts a new leader
+            if self._light is not None:
+                light, self._light = self._light, None
+                await light.close()
+
+    async def _unit_within(self, seconds: float) -> bool:
+        """Wait (the light connection kept) until a unit is queued; False after ``seconds``."""
+        self._idle = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(seconds):
+                await self._idle
+        except TimeoutError:
+            return self._head() is not None
+        finally:
+            self._idle = None
+        return True
+
+    async def _take(self, session: AsyncSession, batch: list[_Turn], light: bool) -> None:
+        """Grant the session to the queued units in turn until the batch is full, its
+        time is up, nobody queues (or, light, the next unit is not light)."""
+        deadline = asyncio.get_running_loop().time() + MAX_BATCH_SECONDS
+        while (
+            len(batch) < self.max_batch
+            and asyncio.get_running_loop().time() < deadline
+            and (head := self._head()) is not None
+            and (head.light or not light)
+        ):
+            turn = self._next()
+            assert turn is head
+            if turn.granted.cancelled():
+                continue
+            batch.append(turn)
+            turn.granted.set_result(session)
+            await turn.body_done
+            await asyncio.sleep(0)  # let writers that are ready join this batch
+
+    async def _batch(self) -> None:
+        batch: list[_Turn] = []
+        try:
+            async with self.sessions() as session, session.begin():
+                await self._take(session, batch, light=False)
+        except BaseException as exc:
+            self._settle(batch, exc)
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            self._settle(batch, None)
+
+    async def _light_batch(self) -> None:
+        """Light units in one transaction on the kept connection (see the module's doc)."""
+        batch: list[_Turn] = []
+        try:
+            if self._light is None:
+                assert self._engine is not None
+                self._light = await self._engine.connect()
+            driver = (await self._light.get_raw_connection()).driver_connection
+            assert driver is not None
+            await driver.execute("BEGIN IMMEDIATE")  # inline when the lock is free, else in a thread
+        except Exception as exc:  # as a unit's own BEGIN failing: the first unit gets the error
+            await self._drop_light()
+            if (turn := self._next()) is not None and not turn.granted.done():
+                turn.granted.set_exception(exc)
+            return
+        session = self.sessions()
+        session.info[_SQLITE] = driver.sqlite
+        try:
             try:
-                async with self.sessions() as session, session.begin():
-                    deadline = loop.time() + MAX_BATCH_SECONDS
-                    while (
-                        len(batch) < self.max_batch
-                        and loop.time() < deadline
-                        and (turn := self._next()) is not None
-                    ):
-                        if turn.granted.cancelled():
-                            continue
-                        batch.append(turn)
-                        turn.granted.set_result(session)
-                        await turn.body_done
-                        await asyncio.sleep(0)  # let writers that are ready join this batch
-            except BaseException as exc:
-                for turn in batch:
-                    if not turn.committed.done():
-                        turn.committed.set_exception(_CommitFailed(exc))
-                if not isinstance(exc, Exception):
-                    raise
-                log.exception("group commit of %d unit(s) failed", len(batch))
-            else:
-                self.batches += 1
-                self.units += len(batch)
-                for turn in batch:
-                    turn.committed.set_result(None)
+                await self._take(session, batch, light=True)
+                await driver.commit()
+            except BaseException:
+                await driver.rollback()
+                raise
+            finally:
+                await session.close()
+        except BaseException as exc:
+            self._settle(batch, exc)
+            await self._drop_light()  # a connection whose transaction failed is not kept
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            self.light_batches += 1
+            self._settle(batch, None)
+
+    async def _drop_light(self) -> None:
+        if self._light is not None:
+            light, self._light = self._light, None
+            with contextlib.suppress(Exception):
+                await light.invalidate()
+                await light.close()
+
+    def _settle(self, batch: list[_Turn], failure: BaseException | None) -> None:
+        if failure is None:
+            self.batches += 1
+            self.units += len(batch)
+            for turn in batch:
+                turn.committed.set_result(None)
+            return
+        for turn in batch:
+            if not turn.committed.done():
+                turn.committed.set_exception(_CommitFailed(failure))
+        if isinstance(failure, Exception):
+            log.error("group commit of %d unit(s) failed", len(batch), exc_info=failure)
 
 
 def _drop_orm_changes(session: AsyncSession) -> None:

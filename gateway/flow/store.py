@@ -70,13 +70,16 @@ class SqlStore:
         self.on_claimed: Callable[[list[JobView]], None] | None = None
 
     @asynccontextmanager
-    async def tx(self, *, fast: bool = False, urgent: bool = False, plain: bool = False) -> AsyncIterator[Tx]:
+    async def tx(
+        self, *, fast: bool = False, urgent: bool = False, plain: bool = False, light: bool = False
+    ) -> AsyncIterator[Tx]:
         """A write transaction; its events are published, and workers woken (or its
         fast-path jobs started), after commit.  ``urgent``: a peer waits for its ack
         (on SQLite it goes before the queued background work).  ``plain``: on SQLite
         the body writes through ``tx.hot`` only, never the ORM (a cheaper savepoint,
-        :mod:`gateway.flow.group_commit`)."""
-        async with self._session(urgent, plain) as session:
+        :mod:`gateway.flow.group_commit`); ``light``: plain, and it may be written in a
+        light batch (no ORM session connects, ``tx.session`` must not be used)."""
+        async with self._session(urgent, plain, light) as session:
             tx = Tx(session, self.clock, self.settings, fast_path=fast and self.on_claimed is not None)
             if self.sqlite:
                 tx.hot = HotSql(session)
@@ -92,9 +95,11 @@ class SqlStore:
             self.on_claimed(claimed)
 
     @asynccontextmanager
-    async def _session(self, urgent: bool, plain: bool = False) -> AsyncIterator[AsyncSession]:
+    async def _session(
+        self, urgent: bool, plain: bool = False, light: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         if self.group is not None:  # SQLite: one writer; concurrent writers share a commit
-            async with self.group.unit(urgent=urgent, plain=plain) as session:
+            async with self.group.unit(urgent=urgent, plain=plain, light=light) as session:
                 yield session
         else:
             async with self.sessions() as session, session.begin():

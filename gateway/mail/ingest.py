@@ -165,7 +165,7 @@ class AcceptBatch:
     async def _store(self, batch: list[Delivery]) -> list[IngestResult]:
         mail = self.mail
         results: list[IngestResult] = []
-        async with mail.store.tx(fast=True, urgent=True, plain=True) as tx:  # SQLite only: plain SQL
+        async with mail.store.tx(fast=True, urgent=True, light=True) as tx:  # SQLite only: plain SQL
             hot = tx.hot
             assert hot is not None
             for d in batch:
