@@ -246,6 +246,34 @@ def _closest_person_word(word: str) -> str:
     return next((p for p in near if _near(word, p)), word)
 
 
+# A word for a person near a word of asking or contact ("mettez moi un conseiller", "get a human
+# on the line", "speak w/ human"): the request, however it is phrased, unless the message asks
+# for information (it starts with how, why, what...: "how do I speak to my bank about a loan?").
+_ASKING_TEXT = (
+    "talk speak chat contact call phone ring line connect put get transfer escalate need want "
+    "parler echanger discuter joindre contacter appeler appelle telephone telephoner rappeler rappelle "
+    "passer passez passe mettre mettez met avoir besoin veux voudrais aimerais demande souhaite"
+)
+_ASKING = frozenset(_ASKING_TEXT.split())
+_INFORMATION_TEXT = (
+    "how why what when where which who whose comment pourquoi quand quel quelle quels quelles combien qui "
+    "ou does did is are was"
+)
+_INFORMATION = frozenset(_INFORMATION_TEXT.split())
+_NEAR = 4  # words between the person and the asking word, at most
+_COMPOUND = frozenset({"s", "resources", "resource", "rights", "error", "ressources", "droits"})
+
+
+def _person_near_asking(words: list[str]) -> bool:
+    if not words or words[0] in _INFORMATION or len(words) > 25:
+        return False
+    people = [i for i, w in enumerate(words) if w in _PERSON_WORDS and w not in ("personne", "people")
+              and not _COMPOUND.intersection(words[i + 1:i + 2])]  # "my advisor's account", "human resources"
+    people += [i for i in range(len(words) - 1) if words[i] == "quelqu" and words[i + 1] == "un"]
+    asking = [i for i, w in enumerate(words) if w in _ASKING]
+    return any(abs(i - j) <= _NEAR for i in people for j in asking)
+
+
 def classify(text: str, quick_reply: str | None = None) -> Intent:
     """The conversational intent of one customer message (NONE: a real question)."""
     if quick_reply == "handoff":
@@ -258,7 +286,7 @@ def classify(text: str, quick_reply: str | None = None) -> Intent:
     if _only_asks_for_a_person(norm.split()):
         return Intent.HUMAN
     spelt = _person_words_spelt(norm)
-    if any(p.search(spelt) for p in _HUMAN):
+    if any(p.search(spelt) for p in _HUMAN) or _person_near_asking(spelt.split()):
         return Intent.HUMAN
     if _NOT_HELPED.search(norm):
         return Intent.NOT_HELPED

@@ -135,6 +135,19 @@ _DOESNT_WORK = re.compile(
     r"( (again|encore|non plus|either|toujours))?$"
 )
 _PUNCTUATION = re.compile(r"[!?](\s*[!?]){2,}")
+# Words that say anger wherever they stand in a support message (one is enough).
+_ANGRY_WORDS_TEXT = (
+    "disgrace disgraceful shocking shambles appalling atrocious abysmal dreadful horrendous outrageous "
+    "scandalous unacceptable incompetent incompetence clowns unhappy livid furious infuriating infuriated "
+    "honteux honteuse honte inadmissible inacceptable scandaleux scandaleuse pitoyable minable lamentable "
+    "deplorable rigolos guignols charlots incapables incompetents furieux furieuse exaspere exasperee "
+    "exasperant enrage enragee marre foutre foutez fout foutent"
+)
+_ANGRY_WORDS = frozenset(_ANGRY_WORDS_TEXT.split())
+_ANGRY_PHRASES = re.compile(
+    r"\b(hors de moi|rend (dingue|fou|folle|malade)|beyond a joke|what kind of (service|company|support|"
+    r"customer service|business) is this|plus que marre|ras le bol)\b"
+)
 _ANGRY_EMOJI = re.compile("[\U0001F620\U0001F621\U0001F624\U0001F47F\U0001F4A2\U0001F92C\U0001F595]")
 _SMS = {"vs": "vous", "u": "you", "r": "are", "ur": "your", "ts": "tous", "jen": "j en", "ct": "c etait"}
 
@@ -168,6 +181,8 @@ def frustration(text: str) -> str | None:
     if _INSULT.search(folded):
         return "insult"
     if _ANGER.search(folded):
+        return "anger"
+    if _ANGRY_PHRASES.search(folded) or not _ANGRY_WORDS.isdisjoint(folded.split()):
         return "anger"
     if _ALREADY_TOLD.search(folded):
         return "already_told"
