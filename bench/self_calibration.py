@@ -19,6 +19,13 @@ never do.
 ``matrix``: tuned on X -> measured on Y for every pair of collected KBs (precision @
 coverage at the threshold), the shipped weights and leave-one-KB-out beside them.
 
+``eval``: ``guichet kb eval``'s figures at the default settings (precision, coverage,
+top-1, out-of-scope answered, asks for a person and angry messages handed off, chit-chat
+answered) on a kept index directory, so that a rerun takes seconds:
+
+    python -m bench.self_calibration eval examples/dev/transit/kb \
+        examples/dev/transit/cases.jsonl --index /tmp/i
+
 ``rank``: top-1 (a translated pair counts as its topic) of a collected KB's index for
 several passage-mean weights (:data:`kb_index.fusion.PASSAGE_WEIGHT`), nothing else
 changed:
@@ -85,6 +92,43 @@ async def _collect(kb: str, cases: str, index: str) -> dict:
         "left_out": [{"kind": q.kind, "features": dict(f)} for q, _, f in scored.left_out],
         "offtopic": [{"features": dict(f)} for _, _, f in scored.offtopic],
     }
+
+
+async def _eval(kb: str, cases: str, index: str) -> dict:
+    """``guichet kb eval``'s decision at the default settings, on a kept index directory
+    (its embedding cache makes a rerun take seconds instead of minutes)."""
+    from collections import Counter
+
+    from gateway.config import BotSettings
+    from gateway.flow.policy import PolicyConfig
+    from gateway.kb.evaluate import evaluate_with
+    from kb_index.embedder import make_embedder, make_term_encoder
+    from kb_index.retriever import KBRetriever
+    from kb_index.versions import build_index
+
+    embedder = make_embedder("e5", "", 2)
+    terms = make_term_encoder("use")
+    bot = BotSettings()
+    build = build_index(kb, index, embedder, progress=False, terms=terms)
+    retriever = KBRetriever(index, embedder, terms=terms)
+    try:
+        report = (await evaluate_with(retriever, build, kb, cases, [bot.answer_threshold],
+                                      policy=PolicyConfig.from_settings(bot)))[0]
+    finally:
+        retriever.close()
+    kinds: dict[str, Counter[str]] = {}
+    for r in report.results:
+        kinds.setdefault(r.kind, Counter())[r.action] += 1
+
+    def share(kind: str, action: str) -> str:
+        counts = kinds.get(kind, Counter())
+        return f"{counts[action]}/{sum(counts.values())}"
+
+    m = report.overall
+    return {"cases": cases, "threshold": bot.answer_threshold, "precision": m.precision,
+            "coverage": m.coverage, "top1": m.top1, "oos_answered": share("oos", "answer"),
+            "person_handed_off": share("human", "handoff"), "angry_handed_off": share("angry", "handoff"),
+            "chitchat_answered": share("chitchat", "answer")}
 
 
 def _refuse_sealed(*paths: str) -> None:
@@ -238,6 +282,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     m.add_argument("collected", nargs="+")
     m.add_argument("--target", type=float, default=0.92)
     m.add_argument("--threshold", type=float, default=0.70)
+    e = sub.add_parser("eval", help="kb eval's figures at the defaults, on a kept index directory")
+    e.add_argument("kb")
+    e.add_argument("cases")
+    e.add_argument("--index", required=True)
     r = sub.add_parser("rank")
     r.add_argument("index", help="an index directory built by collect")
     r.add_argument("cases")
@@ -247,6 +295,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         collect(args.kb, args.cases, args.out, args.index)
     elif args.cmd == "matrix":
         matrix_report(args.collected, args.target, args.threshold)
+    elif args.cmd == "eval":
+        _refuse_sealed(args.kb, args.cases)
+        print(json.dumps(asyncio.run(_eval(args.kb, args.cases, args.index))))
     elif args.cmd == "rank":
         _refuse_sealed(args.cases)
         rank(args.index, args.cases, [float(w) for w in args.passage_weights.split(",")])

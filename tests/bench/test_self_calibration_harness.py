@@ -14,13 +14,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("kb", ["isp", "library", "energy", "airline", "saas"])
-def test_collect_and_rank_refuse_a_sealed_kb(kb: str, tmp_path: Path) -> None:
+def test_collect_rank_and_eval_refuse_a_sealed_kb(kb: str, tmp_path: Path) -> None:
     sealed = ROOT / "examples" / "eval" / kb
     with pytest.raises(SystemExit, match="sealed"):
         self_calibration.collect(str(sealed / "kb"), str(sealed / "cases.jsonl"), str(tmp_path / "o.json"),
                                  str(tmp_path / "index"))
     with pytest.raises(SystemExit, match="sealed"):
         self_calibration.main(["rank", str(tmp_path / "index"), f"{sealed}/../{kb}/cases.jsonl"])
+    with pytest.raises(SystemExit, match="sealed"):
+        self_calibration.main(["eval", str(sealed / "kb"), str(sealed / "cases.jsonl"), "--index",
+                               str(tmp_path / "index")])
     assert not (tmp_path / "o.json").exists() and not (tmp_path / "index").exists()
 
 
