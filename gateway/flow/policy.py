@@ -22,6 +22,10 @@ Reasons recorded with a decision:
 Degenerate messages (:mod:`gateway.flow.degenerate`) are never answered on
 lexical evidence alone, whatever the confidence.
 
+Asks for a person and anger that the patterns miss are recognised by meaning when the
+retriever has a multilingual word encoder (:mod:`gateway.flow.intent_model`; signal
+``meaning``), for a message that would otherwise be answered or get a clarifying question.
+
 An answer is given in the customer's language when the result holds the article's
 translation (:mod:`gateway.flow.translations`; signal ``translation``); otherwise the
 article as it is, and :func:`gateway.flow.replies.format_answer` says in the customer's
@@ -35,6 +39,7 @@ from dataclasses import dataclass
 
 from gateway.config import BotSettings
 from gateway.flow.degenerate import degenerate, names_topic
+from gateway.flow.intent_model import ANGRY, PERSON, by_meaning
 from gateway.flow.intents import Intent, classify
 from gateway.flow.plausible import plausible
 from gateway.flow.signals import (
@@ -125,6 +130,9 @@ async def decide(
         return Decision(Action.HANDOFF, "repeated_failure", lang, result.confidence, top, result,
                         question=text, signal=repeat)
     if result.confidence >= config.answer_threshold:
+        meant = await _meaning_handoff(text, retriever, lang, previous)
+        if meant is not None:
+            return meant
         own = translation_in(top, result.hits, lang)
         return Decision(Action.ANSWER, "confident", lang, result.confidence, own or top, result,
                         question=text, signal="translation" if own else "")
@@ -136,9 +144,23 @@ async def decide(
         return Decision(Action.HANDOFF, "low_confidence", lang, result.confidence, top, result,
                         question=text, signal="not_plausible")
     if options:
-        return Decision(Action.CLARIFY, "vague", lang, result.confidence, top, result,
-                        options=options, question=text)
+        meant = await _meaning_handoff(text, retriever, lang, previous)
+        return meant or Decision(Action.CLARIFY, "vague", lang, result.confidence, top, result,
+                                 options=options, question=text)
     return Decision(Action.HANDOFF, "low_confidence", lang, result.confidence, top, result, question=text)
+
+
+async def _meaning_handoff(text: str, retriever: Retriever, lang: str, previous: str) -> Decision | None:
+    """A request for a person or anger the patterns missed, recognised by meaning
+    (:mod:`gateway.flow.intent_model`); asked only of a message the bot would answer or
+    clarify, the others being handed off anyway (it costs a sentence encode)."""
+    meaning = await by_meaning(text, retriever)
+    if meaning == PERSON:
+        return Decision(Action.HANDOFF, "explicit_request", lang, intent=Intent.HUMAN, question=previous,
+                        signal="meaning")
+    if meaning == ANGRY:
+        return Decision(Action.HANDOFF, "frustration", lang, question=previous, signal="meaning")
+    return None
 
 
 def _repeat_signal(text: str, top: Hit, ctx: ConversationContext) -> str:
