@@ -19,6 +19,12 @@ directly, not through SQLAlchemy's nested transaction (about 0.1-0.2 ms a unit,
 three units a web-chat conversation).  A plain unit that leaves ORM changes behind
 is a programming error: it fails, rolled back, and says so.
 
+A plain unit can also be handed over as a function (:meth:`GroupCommitter.run`):
+the leader then runs it itself, between the batch's other units, with no turn of
+the event loop in between.  A unit written as a ``with`` block costs three turns
+(the grant wakes its task, its end wakes the leader, the leader yields once), and
+on a loaded loop each turn waits behind every other socket's work.
+
 A *light* unit (``unit(light=True)``, plain too) may be written in a *light
 batch*: when one is at the head of the queue, the leader runs it, and the light
 units queued behind it, on a pool connection it keeps while it leads, with
@@ -39,10 +45,13 @@ import collections
 import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from gateway.db.wal_sync import WalSync
 
 log = logging.getLogger(__name__)
 
@@ -67,17 +76,32 @@ MAX_BATCH = 64
 # (bench/README.md): 0.005 s 260 conversations/s, reply p50 180 ms; 0.02 s 340/s,
 # 123 ms; 0.05 s 375/s, 103 ms (ack p50 9, 28 and 33 ms).
 MAX_BATCH_SECONDS = 0.05
+# A light batch's commit does not wait for the disk (WalSync does, for its units,
+# while the next batch is written): shorter batches cost no fsync each.
+LIGHT_BATCH_SECONDS = 0.01
 # A leader that ran light batches keeps their connection this long after the last
 # one, for the next (with one SMTP client, the next mail comes 1-3 ms after a 250).
 LIGHT_LINGER_SECONDS = 0.05
 
 
+# The leader yields to the event loop after this many units run in a row without a
+# turn of the loop (units handed over as functions), so sockets are read meanwhile.
+INLINE_RUN = 16
+
+T = TypeVar("T")
+UnitFn = Callable[[AsyncSession], Awaitable[Any]]
+
+
 class _Turn:
-    def __init__(self, loop: asyncio.AbstractEventLoop, light: bool = False) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, light: bool = False,
+                 fn: UnitFn | None = None) -> None:
         self.light = light
         self.granted: asyncio.Future[AsyncSession] = loop.create_future()
         self.body_done: asyncio.Future[None] = loop.create_future()
-        self.committed: asyncio.Future[None] = loop.create_future()
+        self.committed: asyncio.Future[Any] = loop.create_future()
+        self.fn = fn  # run by the leader itself (:meth:`GroupCommitter.run`)
+        self.value: Any = None
+        self.error: BaseException | None = None
 
 
 class GroupCommitter:
@@ -90,6 +114,10 @@ class GroupCommitter:
         bind = sessions.kw.get("bind")
         self._engine: AsyncEngine | None = bind if isinstance(bind, AsyncEngine) else None
         self._light: AsyncConnection | None = None  # the light batches' connection while a leader runs
+        database = self._engine.url.database if self._engine is not None else None
+        # Light batches commit with synchronous=NORMAL and are settled after WalSync's
+        # fsync of the log (a file database; an in-memory one has nothing to sync).
+        self._wal = WalSync(database) if database and database != ":memory:" else None
         self._idle: asyncio.Future[None] | None = None  # the leader waits for a unit, keeping it
         self.batches = 0
         self.units = 0
@@ -105,12 +133,7 @@ class GroupCommitter:
         ``plain`` ones write with plain SQL only, ``light`` ones too and may be
         written in a light batch (see the module's doc)."""
         plain = plain or light
-        turn = _Turn(asyncio.get_running_loop(), light and self._engine is not None)
-        (self._urgent if urgent else self._waiting).append(turn)
-        if self._idle is not None and not self._idle.done():
-            self._idle.set_result(None)  # the leader keeping the light connection goes on
-        if self._leader is None or self._leader.done():
-            self._leader = asyncio.create_task(self._lead(), name="sqlite-group-commit")
+        turn = self._queue(_Turn(asyncio.get_running_loop(), light and self._engine is not None), urgent)
         try:
             session = await asyncio.shield(turn.granted)
         except asyncio.CancelledError:
@@ -162,6 +185,50 @@ class GroupCommitter:
             turn.committed.add_done_callback(lambda f: f.cancelled() or f.exception())
             raise
 
+    async def run(self, fn: Callable[[AsyncSession], Awaitable[T]], *, urgent: bool = False,
+                  light: bool = False) -> T:
+        """A plain unit as a function: the leader runs ``fn(session)`` itself, inside
+        the unit's savepoint, and this returns its value once the batch holding it
+        is committed (or raises its error, or the batch's).  ``fn`` writes with
+        plain SQL only, like any plain unit, and should not wait on anything (the
+        batch waits with it); ``urgent`` and ``light`` as for :meth:`unit`."""
+        turn = self._queue(_Turn(asyncio.get_running_loop(), light and self._engine is not None, fn), urgent)
+        try:
+            value: T = await asyncio.shield(turn.committed)
+        except asyncio.CancelledError:
+            if not turn.granted.done():
+                turn.granted.cancel()  # not taken yet: the leader skips it
+            turn.committed.add_done_callback(lambda f: f.cancelled() or f.exception())
+            raise
+        return value
+
+    def _queue(self, turn: _Turn, urgent: bool) -> _Turn:
+        (self._urgent if urgent else self._waiting).append(turn)
+        if self._idle is not None and not self._idle.done():
+            self._idle.set_result(None)  # the leader keeping the light connection goes on
+        if self._leader is None or self._leader.done():
+            self._leader = asyncio.create_task(self._lead(), name="sqlite-group-commit")
+        return turn
+
+    @staticmethod
+    async def _run_inline(session: AsyncSession, turn: _Turn) -> None:
+        assert turn.fn is not None
+        db = await sqlite_connection(session)
+        db.execute(f"SAVEPOINT {_SAVEPOINT}")
+        try:
+            turn.value = await turn.fn(session)
+            if not session.sync_session._is_clean():
+                raise RuntimeError("a plain group-commit unit left ORM changes behind")
+        except BaseException as exc:
+            _drop_orm_changes(session)
+            db.execute(f"ROLLBACK TO {_SAVEPOINT}")
+            db.execute(f"RELEASE {_SAVEPOINT}")
+            if not isinstance(exc, Exception):
+                raise  # the leader itself is stopped: the batch fails
+            turn.error = exc
+        else:
+            db.execute(f"RELEASE {_SAVEPOINT}")
+
     def _next(self) -> _Turn | None:
         if self._urgent:
             return self._urgent.popleft()
@@ -187,7 +254,7 @@ class GroupCommitter:
                 self._leader = None  # a unit queued from now on starts a new leader
             if self._light is not None:
                 light, self._light = self._light, None
-                await light.close()
+                await _release(light, self._wal is not None)
 
     async def _unit_within(self, seconds: float) -> bool:
         """Wait (the light connection kept) until a unit is queued; False after ``seconds``."""
@@ -204,7 +271,9 @@ class GroupCommitter:
     async def _take(self, session: AsyncSession, batch: list[_Turn], light: bool) -> None:
         """Grant the session to the queued units in turn until the batch is full, its
         time is up, nobody queues (or, light, the next unit is not light)."""
-        deadline = asyncio.get_running_loop().time() + MAX_BATCH_SECONDS
+        seconds = LIGHT_BATCH_SECONDS if light and self._wal is not None else MAX_BATCH_SECONDS
+        deadline = asyncio.get_running_loop().time() + seconds
+        in_a_row = 0
         while (
             len(batch) < self.max_batch
             and asyncio.get_running_loop().time() < deadline
@@ -217,7 +286,14 @@ class GroupCommitter:
                 continue
             batch.append(turn)
             turn.granted.set_result(session)
-            await turn.body_done
+            if turn.fn is not None:
+                await self._run_inline(session, turn)
+                in_a_row += 1
+                if in_a_row < INLINE_RUN and self._head() is not None:
+                    continue  # the next unit at once, no turn of the loop
+            else:
+                await turn.body_done
+            in_a_row = 0
             await asyncio.sleep(0)  # let writers that are ready join this batch
 
     async def _batch(self) -> None:
@@ -236,11 +312,14 @@ class GroupCommitter:
         """Light units in one transaction on the kept connection (see the module's doc)."""
         batch: list[_Turn] = []
         try:
+            fresh = self._light is None
             if self._light is None:
                 assert self._engine is not None
                 self._light = await self._engine.connect()
             driver = (await self._light.get_raw_connection()).driver_connection
             assert driver is not None
+            if fresh and self._wal is not None:  # its commits: log written; the fsync is WalSync's
+                await driver.execute("PRAGMA synchronous=NORMAL")
             await driver.execute("BEGIN IMMEDIATE")  # inline when the lock is free, else in a thread
         except Exception as exc:  # as a unit's own BEGIN failing: the first unit gets the error
             await self._drop_light()
@@ -265,7 +344,11 @@ class GroupCommitter:
                 raise
         else:
             self.light_batches += 1
-            self._settle(batch, None)
+            if self._wal is None:
+                self._settle(batch, None)
+            else:  # committed; durable once the log's next fsync returned
+                self._wal.after_commit().add_done_callback(
+                    lambda synced: self._settle(batch, synced.exception()))
 
     async def _drop_light(self) -> None:
         if self._light is not None:
@@ -279,13 +362,29 @@ class GroupCommitter:
             self.batches += 1
             self.units += len(batch)
             for turn in batch:
-                turn.committed.set_result(None)
+                if turn.error is not None:
+                    turn.committed.set_exception(turn.error)
+                else:
+                    turn.committed.set_result(turn.value)
             return
         for turn in batch:
             if not turn.committed.done():
                 turn.committed.set_exception(_CommitFailed(failure))
         if isinstance(failure, Exception):
             log.error("group commit of %d unit(s) failed", len(batch), exc_info=failure)
+
+
+async def _release(light: AsyncConnection, normal: bool) -> None:
+    """Give the light batches' connection back to the pool as it was taken (its other
+    users commit with ``synchronous=FULL``)."""
+    if normal:
+        try:
+            driver = (await light.get_raw_connection()).driver_connection
+            assert driver is not None
+            await driver.execute("PRAGMA synchronous=FULL")
+        except Exception:
+            await light.invalidate()  # never pooled with NORMAL
+    await light.close()
 
 
 def _drop_orm_changes(session: AsyncSession) -> None:

@@ -67,14 +67,18 @@ class Outbox:
         if delivery.status is DeliveryStatus.FAILED:
             raise PermanentJobError(f"delivery failed: {delivery.detail}")
         if prepared is not None and delivery.status is DeliveryStatus.SENT and not delivery.external_id:
-            async with self.store.tx(plain=True) as tx:  # one UPDATE (plain SQL on SQLite)
-                await tx.mark_sent(outbound.conversation_id, message_id)
-                await tx.complete_job(job)
+            await self.store.apply(  # two UPDATEs (plain SQL on SQLite)
+                lambda tx: self._sent(tx, outbound.conversation_id, message_id, job))
             return
         async with self.store.tx() as tx:
             msg = await tx.message(message_id)
             _set(tx, msg, delivery.status, delivery.detail, delivery.external_id)
             await tx.complete_job(job)
+
+    @staticmethod
+    async def _sent(tx: Tx, conversation_id: int, message_id: int, job: JobView) -> None:
+        await tx.mark_sent(conversation_id, message_id)
+        await tx.complete_job(job)
 
     async def on_dead(self, tx: Tx, job: JobView, error: str) -> None:
         """A send job that died: the message is failed, with the reason, for operators."""

@@ -95,8 +95,8 @@ class Router:
             )
         conversation_id, skip = seen.conversation_id, seen.skip
         if fresh and self.store.sqlite and not skip and decision is not None and _is_answer(decision):
-            async with self.store.tx(fast=True, plain=True) as tx:
-                await self._answer_first(tx, job, fresh, decision)  # SQLite, plain SQL
+            answer = decision  # SQLite, plain SQL, run by the group commit's leader
+            await self.store.apply(lambda tx: self._answer_first(tx, job, fresh, answer), fast=True)
             return
         async with self.store.tx(fast=True) as tx:
             if fresh:  # its conversation's first message: no earlier one to wait for

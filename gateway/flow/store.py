@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,6 +25,8 @@ from gateway.language import detect
 from gateway.models import AcceptResult, AuthorKind, ConversationState, Inbound
 from gateway.protocols import EventBus
 from gateway.views import ConversationView, MessageView
+
+T = TypeVar("T")
 
 DeadHandler = Callable[[Tx, JobView, str], Awaitable[None]]
 """Makes a dead job visible, in the transaction that buries it (see ``JobRunner``)."""
@@ -80,13 +82,41 @@ class SqlStore:
         :mod:`gateway.flow.group_commit`); ``light``: plain, and it may be written in a
         light batch (no ORM session connects, ``tx.session`` must not be used)."""
         async with self._session(urgent, plain, light) as session:
-            tx = Tx(session, self.clock, self.settings, fast_path=fast and self.on_claimed is not None)
-            if self.sqlite:
-                tx.hot = HotSql(session)
+            tx = self._new_tx(session, fast)
             yield tx
             if tx.claimed:
                 await session.flush()
             claimed = tx.claimed_jobs()
+        await self._committed(tx, claimed)
+
+    async def apply(self, body: Callable[[Tx], Awaitable[T]], *, fast: bool = False,
+                    urgent: bool = False, light: bool = True) -> T:
+        """:meth:`tx` for a body that writes through ``tx.hot`` only (plain SQL): on
+        SQLite the group commit's leader runs it itself, with no turn of the event
+        loop (:meth:`GroupCommitter.run`), in a light batch unless ``light`` is False;
+        returns the body's value after the commit.  Elsewhere it is ``tx()`` (``tx.hot``
+        is then None: the body takes the ORM path)."""
+        if self.group is None:
+            async with self.tx(fast=fast, urgent=urgent) as tx:
+                return await body(tx)
+
+        async def unit(session: AsyncSession) -> tuple[T, Tx, list[JobView]]:
+            tx = self._new_tx(session, fast)
+            value = await body(tx)
+            return value, tx, tx.claimed_jobs()
+
+        value, tx, claimed = await self.group.run(unit, urgent=urgent, light=light)
+        await self._committed(tx, claimed)
+        return value
+
+    def _new_tx(self, session: AsyncSession, fast: bool) -> Tx:
+        tx = Tx(session, self.clock, self.settings, fast_path=fast and self.on_claimed is not None)
+        if self.sqlite:
+            tx.hot = HotSql(session)
+        return tx
+
+    async def _committed(self, tx: Tx, claimed: list[JobView]) -> None:
+        """After the commit: events published, workers woken, fast-path jobs started."""
         for event in tx.events:
             await self.bus.publish(event)
         if tx.jobs_added and self._on_jobs:
@@ -122,9 +152,8 @@ class SqlStore:
         peer only after this returned.  On the fast path the routing job is claimed
         by this process and runs right after the commit.
         """
-        try:
-            async with self.tx(fast=True, urgent=True, plain=True) as tx:  # SQLite: tx.hot.accept
-                result = await self._accept(tx, inbound)
+        try:  # SQLite: tx.hot.accept, run by the group commit's leader
+            result = await self.apply(lambda tx: self._accept(tx, inbound), fast=True, urgent=True)
         except (IntegrityError, SqliteIntegrityError):
             # A redelivery: its external id is stored already (by an earlier or a
             # concurrent accept), so this one stored nothing; answer with the first.

@@ -17,6 +17,7 @@ from gateway.db.migrate import upgrade_async
 from gateway.db.tables import Job
 from gateway.flow.bus import InProcessEventBus
 from gateway.flow.store import SqlStore
+from gateway.flow.tx import Tx
 
 
 @pytest.fixture
@@ -124,3 +125,72 @@ async def test_a_plain_unit_that_writes_through_the_orm_fails_and_stores_nothing
         assert tx.hot is not None
         await tx.hot.enqueue(tx, "work", {"n": 2})
     assert on_disk(settings) == [2]
+
+
+async def test_units_run_by_the_leader_return_their_value_after_the_commit_and_fail_alone(
+    store: SqlStore, settings: Settings
+) -> None:
+    """``store.apply``: the body is run by the group commit's leader (the web chat's
+    accept, the first answer, the "sent" mark); its value comes back only once the
+    batch is on disk; a failing body rolls back alone, mixed with ``with`` units."""
+    seen_before_commit: list[bool] = []
+
+    async def body(tx: Tx, n: int) -> int:
+        assert tx.hot is not None
+        await tx.hot.enqueue(tx, "work", {"n": n})
+        seen_before_commit.append(n in on_disk(settings))
+        if n in (4, 8):
+            raise ValueError(f"unit {n} fails")
+        return n * 10
+
+    async def write(n: int) -> int:
+        if n % 3 == 0:  # a unit written as a with-block, in the same batches
+            async with store.tx(plain=True) as tx:
+                assert tx.hot is not None
+                await tx.hot.enqueue(tx, "work", {"n": n})
+            return n * 10
+        return await store.apply(lambda tx: body(tx, n), urgent=n % 2 == 0)
+
+    results = await asyncio.gather(*(write(n) for n in range(30)), return_exceptions=True)
+    assert sorted(str(r) for r in results if isinstance(r, Exception)) == ["unit 4 fails", "unit 8 fails"]
+    stored = [n for n in range(30) if n not in (4, 8)]
+    assert [r for r in results if not isinstance(r, Exception)] == [n * 10 for n in stored]
+    assert sorted(on_disk(settings)) == stored
+    assert seen_before_commit and not any(seen_before_commit)  # invisible to others before the commit
+    assert store.group is not None and store.group.batches < 10
+
+
+async def test_a_unit_cancelled_before_the_leader_reaches_it_stores_nothing(
+    store: SqlStore, settings: Settings
+) -> None:
+    async def body(tx: Tx, n: int) -> int:
+        assert tx.hot is not None
+        await tx.hot.enqueue(tx, "work", {"n": n})
+        return n
+
+    async def slow(tx: Tx) -> None:  # holds the batch while the next unit is cancelled
+        assert tx.hot is not None
+        await tx.hot.enqueue(tx, "work", {"n": 1})
+        await asyncio.sleep(0.05)
+
+    first = asyncio.create_task(store.apply(slow))
+    await asyncio.sleep(0.01)
+    second = asyncio.create_task(store.apply(lambda tx: body(tx, 2)))
+    await asyncio.sleep(0.01)
+    second.cancel()
+    await first
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    assert await store.apply(lambda tx: body(tx, 3)) == 3
+    assert on_disk(settings) == [1, 3]
+
+
+async def test_a_body_run_by_the_leader_that_writes_through_the_orm_fails_and_stores_nothing(
+    store: SqlStore, settings: Settings
+) -> None:
+    async def orm(tx: Tx) -> None:
+        tx.enqueue("work", {"n": 1})
+
+    with pytest.raises(RuntimeError, match="plain group-commit unit left ORM changes"):
+        await store.apply(orm)
+    assert on_disk(settings) == []
