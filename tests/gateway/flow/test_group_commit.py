@@ -5,33 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
 
-from gateway.clock import SystemClock
 from gateway.config import Settings
-from gateway.db.engine import make_engine, make_session_factory
-from gateway.db.migrate import upgrade_async
 from gateway.db.tables import Job
-from gateway.flow.bus import InProcessEventBus
 from gateway.flow.store import SqlStore
 from gateway.flow.tx import Tx
-
-
-@pytest.fixture
-async def store(settings: Settings) -> AsyncIterator[SqlStore]:
-    await upgrade_async(settings.database_url)
-    engine = make_engine(settings.database_url)
-    yield SqlStore(make_session_factory(engine), SystemClock(), settings, InProcessEventBus())
-    await engine.dispose()
-
-
-def on_disk(settings: Settings) -> list[int]:
-    """What another connection reads: only committed rows."""
-    with sqlite3.connect(settings.data_path / "guichet.db") as conn:
-        return [row[0] for row in conn.execute("SELECT json_extract(payload, '$.n') FROM jobs ORDER BY id")]
+from tests.gateway.flow.disk import on_disk
 
 
 async def test_writers_that_arrive_together_share_commits_and_a_failure_stays_alone(
