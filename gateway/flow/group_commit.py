@@ -82,8 +82,6 @@ LIGHT_BATCH_SECONDS = 0.01
 # A leader that ran light batches keeps their connection this long after the last
 # one, for the next (with one SMTP client, the next mail comes 1-3 ms after a 250).
 LIGHT_LINGER_SECONDS = 0.05
-
-
 # The leader yields to the event loop after this many units run in a row without a
 # turn of the loop (units handed over as functions), so sockets are read meanwhile.
 INLINE_RUN = 16
@@ -150,8 +148,7 @@ class GroupCommitter:
                 db.execute(f"SAVEPOINT {_SAVEPOINT}")
                 try:
                     yield session
-                    if not session.sync_session._is_clean():
-                        raise RuntimeError("a plain group-commit unit left ORM changes behind")
+                    _check_plain(session)
                 except BaseException as exc:
                     _drop_orm_changes(session)
                     db.execute(f"ROLLBACK TO {_SAVEPOINT}")
@@ -217,8 +214,7 @@ class GroupCommitter:
         db.execute(f"SAVEPOINT {_SAVEPOINT}")
         try:
             turn.value = await turn.fn(session)
-            if not session.sync_session._is_clean():
-                raise RuntimeError("a plain group-commit unit left ORM changes behind")
+            _check_plain(session)
         except BaseException as exc:
             _drop_orm_changes(session)
             db.execute(f"ROLLBACK TO {_SAVEPOINT}")
@@ -312,14 +308,12 @@ class GroupCommitter:
         """Light units in one transaction on the kept connection (see the module's doc)."""
         batch: list[_Turn] = []
         try:
-            fresh = self._light is None
             if self._light is None:
                 assert self._engine is not None
                 self._light = await self._engine.connect()
-            driver = (await self._light.get_raw_connection()).driver_connection
-            assert driver is not None
-            if fresh and self._wal is not None:  # its commits: log written; the fsync is WalSync's
-                await driver.execute("PRAGMA synchronous=NORMAL")
+                if self._wal is not None:  # its commits: log written; the fsync is WalSync's
+                    await (await _driver(self._light)).execute("PRAGMA synchronous=NORMAL")
+            driver = await _driver(self._light)
             await driver.execute("BEGIN IMMEDIATE")  # inline when the lock is free, else in a thread
         except Exception as exc:  # as a unit's own BEGIN failing: the first unit gets the error
             await self._drop_light()
@@ -379,12 +373,22 @@ async def _release(light: AsyncConnection, normal: bool) -> None:
     users commit with ``synchronous=FULL``)."""
     if normal:
         try:
-            driver = (await light.get_raw_connection()).driver_connection
-            assert driver is not None
-            await driver.execute("PRAGMA synchronous=FULL")
+            await (await _driver(light)).execute("PRAGMA synchronous=FULL")
         except Exception:
             await light.invalidate()  # never pooled with NORMAL
     await light.close()
+
+
+async def _driver(conn: AsyncConnection) -> Any:
+    """The driver connection (:mod:`gateway.db.sqlite_inline`) under ``conn``."""
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None
+    return driver
+
+
+def _check_plain(session: AsyncSession) -> None:
+    if not session.sync_session._is_clean():
+        raise RuntimeError("a plain group-commit unit left ORM changes behind")
 
 
 def _drop_orm_changes(session: AsyncSession) -> None:
