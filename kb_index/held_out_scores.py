@@ -155,10 +155,21 @@ class HeldOutScorer:
         if self._passage_cache is None:
             self._passage_cache = self._unit_means(self.passage_rows)
         names, unit = self._passage_cache
+        return self._mixed(dense, vector, blocked, self.passage_rows, (names, unit), p, floor)
+
+    def _mixed(
+        self, dense: dict[str, float], vector: np.ndarray, blocked: np.ndarray,
+        groups: Mapping[str, np.ndarray], means: tuple[list[str], np.ndarray], weight: float,
+        floor: float,
+    ) -> dict[str, float]:
+        """``(1 - weight) · dense + weight · cosine`` with each group's unit mean
+        (``means``, every full group at once); a group with a held-out or left-out row
+        gets the mean of its other rows (none left: its dense score alone)."""
+        names, unit = means
         cosines = unit @ vector.astype(np.float32)
         mixed = dict(dense)
         for name, cosine in zip(names, cosines.tolist(), strict=True):
-            rows = self.passage_rows[name]
+            rows = groups[name]
             if blocked[rows].any():
                 kept = rows[~blocked[rows]]
                 if not len(kept):
@@ -166,7 +177,7 @@ class HeldOutScorer:
                 mean = self.matrix[kept].mean(axis=0)
                 norm = float(np.linalg.norm(mean))
                 cosine = float(mean @ vector) / norm if norm > 0 else 0.0
-            mixed[name] = (1.0 - p) * dense.get(name, floor) + p * cosine
+            mixed[name] = (1.0 - weight) * dense.get(name, floor) + weight * cosine
         return mixed
 
     def _unit_means(self, groups: Mapping[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
@@ -179,22 +190,9 @@ class HeldOutScorer:
     def _with_centroids(
         self, dense: dict[str, float], vector: np.ndarray, blocked: np.ndarray
     ) -> dict[str, float]:
-        b = self.fusion.centroid_weight
         floor = min(dense.values()) if dense else 0.0
-        mixed = dict(dense)
-        names, unit = self._centroids()
-        cosines = unit @ vector.astype(np.float32)  # every full centroid at once
-        for name, cosine in zip(names, cosines.tolist(), strict=True):
-            rows = self.centroid_rows[name]
-            if blocked[rows].any():  # a held-out or left-out row: this article's mean without it
-                kept = rows[~blocked[rows]]
-                if not len(kept):
-                    continue
-                mean = self.matrix[kept].mean(axis=0)
-                norm = float(np.linalg.norm(mean))
-                cosine = float(mean @ vector) / norm if norm > 0 else 0.0
-            mixed[name] = (1.0 - b) * dense.get(name, floor) + b * cosine
-        return mixed
+        return self._mixed(dense, vector, blocked, self.centroid_rows, self._centroids(),
+                           self.fusion.centroid_weight, floor)
 
     def _centroids(self) -> tuple[list[str], np.ndarray]:
         """(articles, unit mean of their variant rows), computed once: on an FAQ KB of
